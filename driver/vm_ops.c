@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmapdemo vm operations: how device pages reach user page tables.
+ *
+ * Nothing is mapped at mmap() time. Each first access faults, and .fault
+ * hands the core a page with a reference (vmf->page); the core installs
+ * the PTE, or one PMD for a whole PMD-sized folio in a suitably aligned
+ * VMA, and for MAP_PRIVATE write faults copies the page into an anonymous
+ * one. Because the pages are ordinary refcounted pages, the VMA is not
+ * VM_PFNMAP/VM_MIXEDMAP/VM_IO, and copy-on-write, GUP (O_DIRECT,
+ * process_vm_readv), mlock, MAP_POPULATE and madvise all just work.
+ */
+#include <linux/mm.h>
+#include <linux/pagemap.h>
+
+#include "compat.h"
+#include "mmapdemo.h"
+
+static void mmapdemo_vm_open(struct vm_area_struct *vma)
+{
+	struct mmapdemo_device *mdev = vma->vm_private_data;
+
+	atomic_inc(&mdev->vmas);
+}
+
+static void mmapdemo_vm_close(struct vm_area_struct *vma)
+{
+	struct mmapdemo_device *mdev = vma->vm_private_data;
+
+	atomic_dec(&mdev->vmas);
+}
+
+/*
+ * The folio is returned locked (VM_FAULT_LOCKED) and the core keeps it
+ * locked until the PTE or PMD is installed. That is the page cache's
+ * protocol against truncation, and it is why the store is checked again
+ * under the lock: whoever removes a folio from the store does so under
+ * its lock and then zaps the mappings with unmap_mapping_range(), so a
+ * fault either installs its entry before the removal (and the zap then
+ * finds it) or sees the folio gone here and retries with a fresh one.
+ */
+static vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf)
+{
+	struct mmapdemo_device *mdev = vmf->vma->vm_private_data;
+	struct mmapdemo_store *store = &mdev->store;
+	struct folio *folio;
+
+	atomic_long_inc(&mdev->faults);
+	for (;;) {
+		if (vmf->pgoff >= READ_ONCE(store->nr_pages))
+			return VM_FAULT_SIGBUS;
+
+		folio = mmapdemo_store_get_folio(store, vmf->pgoff, true);
+		if (IS_ERR(folio))
+			return vmf_error(PTR_ERR(folio));
+
+		folio_lock(folio);
+		if (likely(mmapdemo_store_holds(store, vmf->pgoff, folio)))
+			break;
+		folio_unlock(folio);
+		folio_put(folio);
+	}
+
+	vmf->page = folio_file_page(folio, vmf->pgoff);
+	return VM_FAULT_LOCKED;
+}
+
+static const struct vm_operations_struct mmapdemo_vm_ops = {
+	.open = mmapdemo_vm_open,
+	.close = mmapdemo_vm_close,
+	.fault = mmapdemo_vm_fault,
+};
+
+int mmapdemo_mmap(struct file *file, struct vm_area_struct *vma)
+{
+	struct mmapdemo_device *mdev = mmapdemo_from_file(file);
+
+	/*
+	 * The device has a fixed size: mremap() must not grow a mapping over
+	 * it, and a core dump should not read all of it.
+	 */
+	mmapdemo_vm_flags_set(vma, VM_DONTEXPAND | VM_DONTDUMP);
+	vma->vm_ops = &mmapdemo_vm_ops;
+	vma->vm_private_data = mdev;
+	/* ->open is called for copies (fork, split), not the first VMA. */
+	mmapdemo_vm_open(vma);
+	return 0;
+}
