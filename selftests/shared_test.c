@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MAP_SHARED device mappings (seed 001: "changes to a shared mapping are
+ * visible to all processes sharing it and are carried to the underlying
+ * file"; seed 004: "other processes see the change"):
+ * a write through one mapping is seen through a second mapping, by another
+ * process that opens and maps the device itself, and by read(); a write()
+ * is seen through the mappings.
+ */
+/*
+ * The code TEST() expands to has an unused parameter, which -Wextra flags;
+ * a push/pop around the include does not cover macro expansions.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "mmapdemo_args_util.h"
+
+#define NR_PAGES	4
+
+/* Region @k (NR_PAGES pages) of this program's slot of the device. */
+static off_t region(struct __test_metadata *_metadata, int k)
+{
+	size_t len = 4 * NR_PAGES * page_size();
+
+	ASSERT_GE(slot_size(), (k + 1) * len) {
+		TH_LOG("device too small: slot of %zu bytes", slot_size());
+	}
+	return slot_offset(SLOT_SHARED) + k * len;
+}
+
+static void *map_shared(struct __test_metadata *_metadata, int fd,
+			size_t len, off_t off)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+
+	ASSERT_NE(MAP_FAILED, p) {
+		TH_LOG("mmap(MAP_SHARED, off %#llx): %s",
+		       (unsigned long long)off, strerror(errno));
+	}
+	return p;
+}
+
+/* Read every page so that PTEs exist before the other side writes. */
+static void touch_read(const void *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += page_size())
+		(void)((const volatile char *)p)[i];
+}
+
+TEST(shared_write_seen_by_second_mapping)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 0);
+	uint64_t seed = pattern_seed(__func__);
+	int fd1, fd2;
+	char *a, *b;
+
+	fd1 = dev_open(O_RDWR);
+	ASSERT_GE(fd1, 0);
+	fd2 = dev_open(O_RDWR);
+	ASSERT_GE(fd2, 0);
+	a = map_shared(_metadata, fd1, len, off);
+	b = map_shared(_metadata, fd2, len, off);
+	ASSERT_NE(a, b);
+	touch_read(b, len);
+
+	pattern_fill(a, len, seed);
+	EXPECT_EQ(-1, pattern_mismatch(b, len, seed));
+
+	/* And back: b → a, with a different pattern. */
+	pattern_fill(b, len, mix64(seed));
+	EXPECT_EQ(-1, pattern_mismatch(a, len, mix64(seed)));
+
+	munmap(a, len);
+	munmap(b, len);
+	close(fd1);
+	close(fd2);
+}
+
+/*
+ * The other process is a fresh program (exec_probe) that opens and maps the
+ * device itself: nothing is inherited from this process.
+ */
+TEST(shared_write_seen_by_other_process)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 1);
+	uint64_t seed = pattern_seed(__func__);
+	char offs[32], lens[32], seeds[32], out[512];
+	char *argv[] = { "exec_probe", "check", offs, lens, seeds, NULL };
+	char *p;
+	int fd;
+
+	fd = dev_open(O_RDWR);
+	ASSERT_GE(fd, 0);
+	p = map_shared(_metadata, fd, len, off);
+	pattern_fill(p, len, seed);
+
+	snprintf(offs, sizeof(offs), "%lld", (long long)off);
+	snprintf(lens, sizeof(lens), "%zu", len);
+
+	/* This process wrote: the other one sees it. */
+	snprintf(seeds, sizeof(seeds), "%llu", (unsigned long long)seed);
+	ASSERT_EQ(0, run_helper(argv, out, sizeof(out))) {
+		TH_LOG("exec_probe check: %s", out);
+	}
+	EXPECT_EQ(-1, output_value(out, "pattern_mismatch", -2)) {
+		TH_LOG("exec_probe check: %s", out);
+	}
+
+	/* The helper's check can fail: a different pattern mismatches. */
+	snprintf(seeds, sizeof(seeds), "%llu", (unsigned long long)(seed ^ 1));
+	ASSERT_EQ(0, run_helper(argv, out, sizeof(out)));
+	EXPECT_LE(0, output_value(out, "pattern_mismatch", -2)) {
+		TH_LOG("exec_probe check of a wrong pattern: %s", out);
+	}
+
+	/* The other process writes: this one sees it (mapping kept). */
+	argv[1] = "fill";
+	snprintf(seeds, sizeof(seeds), "%llu",
+		 (unsigned long long)mix64(seed));
+	ASSERT_EQ(0, run_helper(argv, out, sizeof(out))) {
+		TH_LOG("exec_probe fill: %s", out);
+	}
+	ASSERT_EQ(1, output_value(out, "filled", 0));
+	EXPECT_EQ(-1, pattern_mismatch(p, len, mix64(seed)));
+
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(shared_write_seen_by_read)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 2);
+	uint64_t seed = pattern_seed(__func__);
+	unsigned char *buf;
+	char *p;
+	int fd;
+
+	fd = dev_open(O_RDWR);
+	ASSERT_GE(fd, 0);
+	p = map_shared(_metadata, fd, len, off);
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+
+	pattern_fill(p, len, seed);
+	ASSERT_EQ(off, lseek(fd, off, SEEK_SET));
+	ASSERT_EQ((ssize_t)len, read(fd, buf, len));
+	EXPECT_EQ(-1, pattern_mismatch(buf, len, seed));
+
+	/* A second write to the same, already mapped pages shows too. */
+	pattern_fill(p, len, mix64(seed));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, mix64(seed)));
+
+	free(buf);
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(shared_write_syscall_seen_by_mappings)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 3);
+	uint64_t seed = pattern_seed(__func__);
+	unsigned char *buf;
+	char *a, *b;
+	int fd;
+
+	fd = dev_open(O_RDWR);
+	ASSERT_GE(fd, 0);
+	a = map_shared(_metadata, fd, len, off);
+	b = map_shared(_metadata, fd, len, off);
+	/* a has PTEs already, b is faulted in only after the write. */
+	touch_read(a, len);
+
+	buf = malloc(len);
+	ASSERT_NE(NULL, buf);
+	pattern_fill(buf, len, seed);
+	ASSERT_EQ(off, lseek(fd, off, SEEK_SET));
+	ASSERT_EQ((ssize_t)len, write(fd, buf, len));
+
+	EXPECT_EQ(-1, pattern_mismatch(a, len, seed));
+	EXPECT_EQ(-1, pattern_mismatch(b, len, seed));
+
+	free(buf);
+	munmap(a, len);
+	munmap(b, len);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
