@@ -28,12 +28,15 @@
 #include "mmapdemo_util.h"
 
 /*
- * Each test program works in its own slot of the device (1/16 of its size)
- * so that programs do not trample on each other's data; the fill patterns
- * are unique per run anyway, so leftovers can never make a check pass.
+ * Each test program works in its own slot of the device (1/16 of its size:
+ * 4 MiB of the default 64 MiB) so that a failing test leaves evidence that
+ * another program does not overwrite. Slots 0-8 (0-36 MiB, errno_test only
+ * using the first pages of slot 8) stay clear of the offsets of the tests
+ * in mmapdemo_b_util.h (34 MiB and up). The fill patterns are unique per
+ * run anyway, so leftovers can never make a check pass.
  */
 enum mmapdemo_slot {
-	SLOT_SHARED = 8,
+	SLOT_SHARED,
 	SLOT_PRIVATE,
 	SLOT_FORK,
 	SLOT_EXEC,
@@ -41,7 +44,7 @@ enum mmapdemo_slot {
 	SLOT_ARGS,
 	SLOT_PROT,
 	SLOT_FLAGS,
-	SLOT_ERRNO = SLOT_FLAGS,	/* errno_test writes nothing it checks */
+	SLOT_ERRNO,
 	NR_SLOTS = 16,
 };
 
@@ -102,25 +105,41 @@ static inline unsigned char pattern_byte(uint64_t seed, size_t i)
 	return (unsigned char)(mix64(seed ^ (i / 8)) >> (8 * (i % 8)));
 }
 
-static inline void pattern_fill(void *buf, size_t len, uint64_t seed)
+/* Fill @buf with bytes @first.. @first + @len - 1 of pattern @seed. */
+static inline void pattern_fill_from(void *buf, size_t len, uint64_t seed,
+				     size_t first)
 {
 	volatile unsigned char *p = buf;
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		p[i] = pattern_byte(seed, i);
+		p[i] = pattern_byte(seed, first + i);
 }
 
-/* Offset of the first byte that differs from the pattern, or -1. */
-static inline long pattern_mismatch(const void *buf, size_t len, uint64_t seed)
+static inline void pattern_fill(void *buf, size_t len, uint64_t seed)
+{
+	pattern_fill_from(buf, len, seed, 0);
+}
+
+/*
+ * Offset in @buf of the first byte that differs from bytes @first.. of
+ * pattern @seed, or -1 when all @len match.
+ */
+static inline long pattern_mismatch_from(const void *buf, size_t len,
+					 uint64_t seed, size_t first)
 {
 	const volatile unsigned char *p = buf;
 	size_t i;
 
 	for (i = 0; i < len; i++)
-		if (p[i] != pattern_byte(seed, i))
+		if (p[i] != pattern_byte(seed, first + i))
 			return (long)i;
 	return -1;
+}
+
+static inline long pattern_mismatch(const void *buf, size_t len, uint64_t seed)
+{
+	return pattern_mismatch_from(buf, len, seed, 0);
 }
 
 /* Offset of the first byte that is not @c, or -1. */
@@ -476,6 +495,7 @@ static inline int run_helper(char *const argv[], char *out, size_t size)
 	if (pid == 0) {
 		close(pipefd[0]);
 		dup2(pipefd[1], STDOUT_FILENO);
+		close(pipefd[1]);
 		execvp(path, argv);
 		_exit(127);
 	}
@@ -583,5 +603,54 @@ static inline void exec_mounts_cleanup(struct exec_mounts *m)
 	rmdir(m->noexec_dir);
 	rmdir(m->dir);
 }
+
+#ifdef __KSELFTEST_HARNESS_H
+/*
+ * Helpers for harness tests (the test programs include kselftest_harness.h
+ * first). They end the test on failure, like ASSERT_*.
+ */
+
+/* Offset of region @k (@len bytes each) of @slot. */
+static inline off_t slot_region(struct __test_metadata *_metadata,
+				enum mmapdemo_slot slot, int k, size_t len)
+{
+	ASSERT_GE(slot_size(), (k + 1) * len) {
+		TH_LOG("device too small: slot of %zu bytes", slot_size());
+	}
+	return slot_offset(slot) + (off_t)(k * len);
+}
+
+static inline int open_dev(struct __test_metadata *_metadata, int flags)
+{
+	int fd = dev_open(flags);
+
+	ASSERT_LE(0, fd) {
+		TH_LOG("open(%s): %s", MMAPDEMO_DEVICE_PATH, strerror(errno));
+	}
+	return fd;
+}
+
+static inline void *map_dev(struct __test_metadata *_metadata, int fd,
+			    size_t len, int prot, int flags, off_t off)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, off);
+
+	ASSERT_NE(MAP_FAILED, p) {
+		TH_LOG("mmap(len %zu, prot %#x, flags %#x, off %#llx): %s",
+		       len, prot, flags, (unsigned long long)off,
+		       strerror(errno));
+	}
+	return p;
+}
+
+/* Read one byte of every page, so that PTEs exist before what follows. */
+static inline void touch_read(const void *p, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i += page_size())
+		(void)((const volatile char *)p)[i];
+}
+#endif /* __KSELFTEST_HARNESS_H */
 
 #endif /* MMAPDEMO_ARGS_UTIL_H */

@@ -17,36 +17,18 @@
 
 #define NR_PAGES	4
 
-/* Region @k (NR_PAGES pages) of this program's slot of the device. */
+/* Region @k of this program's slot: 4 * NR_PAGES pages each. */
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	size_t len = 4 * NR_PAGES * page_size();
-
-	ASSERT_GE(slot_size(), (k + 1) * len) {
-		TH_LOG("device too small: slot of %zu bytes", slot_size());
-	}
-	return slot_offset(SLOT_SHARED) + k * len;
+	return slot_region(_metadata, SLOT_SHARED, k,
+			   4 * NR_PAGES * page_size());
 }
 
 static void *map_shared(struct __test_metadata *_metadata, int fd,
 			size_t len, off_t off)
 {
-	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-
-	ASSERT_NE(MAP_FAILED, p) {
-		TH_LOG("mmap(MAP_SHARED, off %#llx): %s",
-		       (unsigned long long)off, strerror(errno));
-	}
-	return p;
-}
-
-/* Read every page so that PTEs exist before the other side writes. */
-static void touch_read(const void *p, size_t len)
-{
-	size_t i;
-
-	for (i = 0; i < len; i += page_size())
-		(void)((const volatile char *)p)[i];
+	return map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		       off);
 }
 
 TEST(shared_write_seen_by_second_mapping)
@@ -57,10 +39,8 @@ TEST(shared_write_seen_by_second_mapping)
 	int fd1, fd2;
 	char *a, *b;
 
-	fd1 = dev_open(O_RDWR);
-	ASSERT_GE(fd1, 0);
-	fd2 = dev_open(O_RDWR);
-	ASSERT_GE(fd2, 0);
+	fd1 = open_dev(_metadata, O_RDWR);
+	fd2 = open_dev(_metadata, O_RDWR);
 	a = map_shared(_metadata, fd1, len, off);
 	b = map_shared(_metadata, fd2, len, off);
 	ASSERT_NE(a, b);
@@ -93,8 +73,7 @@ TEST(shared_write_seen_by_other_process)
 	char *p;
 	int fd;
 
-	fd = dev_open(O_RDWR);
-	ASSERT_GE(fd, 0);
+	fd = open_dev(_metadata, O_RDWR);
 	p = map_shared(_metadata, fd, len, off);
 	pattern_fill(p, len, seed);
 
@@ -140,8 +119,7 @@ TEST(shared_write_seen_by_read)
 	char *p;
 	int fd;
 
-	fd = dev_open(O_RDWR);
-	ASSERT_GE(fd, 0);
+	fd = open_dev(_metadata, O_RDWR);
 	p = map_shared(_metadata, fd, len, off);
 	buf = malloc(len);
 	ASSERT_NE(NULL, buf);
@@ -169,8 +147,7 @@ TEST(shared_write_syscall_seen_by_mappings)
 	char *a, *b;
 	int fd;
 
-	fd = dev_open(O_RDWR);
-	ASSERT_GE(fd, 0);
+	fd = open_dev(_metadata, O_RDWR);
 	a = map_shared(_metadata, fd, len, off);
 	b = map_shared(_metadata, fd, len, off);
 	/* a has PTEs already, b is faulted in only after the write. */

@@ -1,0 +1,200 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * fork() and device mappings (seed 001: "a child created by fork() inherits
+ * copies of the parent's mappings, and the mapping type (MAP_PRIVATE or
+ * MAP_SHARED) is inherited too"; shared mappings then share the pages,
+ * private ones are copy-on-write): the child inherits both kinds, shared
+ * writes are seen both ways, private writes are isolated both ways.
+ *
+ * Children report through their exit status (a bit per failed check) and
+ * parent and child take turns through pipes.
+ */
+/*
+ * The code TEST() expands to has an unused parameter, which -Wextra flags;
+ * a push/pop around the include does not cover macro expansions.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "mmapdemo_args_util.h"
+
+#define NR_PAGES	4
+
+static off_t region(struct __test_metadata *_metadata, int k)
+{
+	return slot_region(_metadata, SLOT_FORK, k,
+			   4 * NR_PAGES * page_size());
+}
+
+/* Hand the turn to the other side. */
+static void turn_give(int fd)
+{
+	char c = 't';
+
+	if (write(fd, &c, 1) != 1)
+		_exit(99);
+}
+
+/* Wait for the turn: true once the other side gave it. */
+static bool turn_wait(int fd)
+{
+	char c;
+
+	return read(fd, &c, 1) == 1;
+}
+
+TEST(fork_child_inherits_both_mappings)
+{
+	size_t len = NR_PAGES * page_size(), pg = page_size();
+	off_t off_s = region(_metadata, 0), off_p = region(_metadata, 1);
+	uint64_t seed_s = pattern_seed(__func__);
+	uint64_t seed_dev = mix64(seed_s), seed_copy = mix64(seed_dev);
+	struct maps_entry e;
+	char *shared, *priv;
+	int fd, go[2], rc;
+	pid_t pid;
+
+	fd = open_dev(_metadata, O_RDWR);
+	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, off_s);
+	pattern_fill(shared, len, seed_s);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off_p, seed_dev));
+	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE, off_p);
+	/* Page 0 is a private copy already, the others still device pages. */
+	pattern_fill(priv, pg, seed_copy);
+	touch_read(priv, len);
+	ASSERT_EQ(0, pipe(go));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		rc = 0;
+		close(go[1]);
+		if (pattern_mismatch(shared, len, seed_s) != -1)
+			rc |= 1;
+		if (pattern_mismatch(priv, pg, seed_copy) != -1)
+			rc |= 2;
+		if (pattern_mismatch_from(priv + pg, len - pg, seed_dev,
+					  pg) != -1)
+			rc |= 4;
+		/* Stay alive while the parent reads our maps. */
+		turn_wait(go[0]);
+		_exit(rc);
+	}
+	close(go[0]);
+
+	/* The child's VMAs: same addresses, same kinds, same offsets. */
+	ASSERT_EQ(0, maps_find(pid, (unsigned long)shared, &e));
+	EXPECT_EQ((unsigned long)shared + len, e.end);
+	EXPECT_STREQ("rw-s", e.perms);
+	EXPECT_EQ((unsigned long long)off_s, e.offset);
+	EXPECT_STREQ(MMAPDEMO_DEVICE_PATH, e.path);
+	ASSERT_EQ(0, maps_find(pid, (unsigned long)priv, &e));
+	EXPECT_EQ((unsigned long)priv + len, e.end);
+	EXPECT_STREQ("rw-p", e.perms);
+	EXPECT_EQ((unsigned long long)off_p, e.offset);
+	EXPECT_STREQ(MMAPDEMO_DEVICE_PATH, e.path);
+
+	close(go[1]);
+	/* 1: shared content, 2: private copy, 4: private device pages. */
+	EXPECT_EQ(0, wait_child(pid));
+
+	munmap(shared, len);
+	munmap(priv, len);
+	close(fd);
+}
+
+TEST(fork_shared_writes_seen_both_ways)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 2);
+	uint64_t seed = pattern_seed(__func__);
+	uint64_t by_child = mix64(seed), by_parent = mix64(by_child);
+	int fd, to_child[2], to_parent[2];
+	char *shared;
+	pid_t pid;
+
+	fd = open_dev(_metadata, O_RDWR);
+	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, off);
+	pattern_fill(shared, len, seed);
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pattern_fill(shared, len, by_child);
+		turn_give(to_parent[1]);
+		if (!turn_wait(to_child[0]))
+			_exit(2);
+		_exit(pattern_mismatch(shared, len, by_parent) == -1 ? 0 : 1);
+	}
+
+	ASSERT_TRUE(turn_wait(to_parent[0]));
+	EXPECT_EQ(-1, pattern_mismatch(shared, len, by_child));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, by_child));
+
+	pattern_fill(shared, len, by_parent);
+	turn_give(to_child[1]);
+	/* 1: the child did not see the parent's write. */
+	EXPECT_EQ(0, wait_child(pid));
+
+	munmap(shared, len);
+	close(fd);
+}
+
+TEST(fork_private_writes_isolated_both_ways)
+{
+	size_t len = NR_PAGES * page_size(), pg = page_size();
+	off_t off = region(_metadata, 3);
+	uint64_t seed_dev = pattern_seed(__func__);
+	uint64_t before = mix64(seed_dev), by_child = mix64(before);
+	uint64_t by_parent = mix64(by_child);
+	int fd, to_child[2], to_parent[2];
+	char *priv;
+	pid_t pid;
+
+	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed_dev));
+	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE, off);
+	/*
+	 * Before fork, page 0 is an anonymous copy (copy-on-write again after
+	 * fork), the other pages are mapped device pages.
+	 */
+	touch_read(priv, len);
+	pattern_fill(priv, pg, before);
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		pattern_fill(priv, len, by_child);
+		turn_give(to_parent[1]);
+		if (!turn_wait(to_child[0]))
+			_exit(2);
+		_exit(pattern_mismatch(priv, len, by_child) == -1 ? 0 : 1);
+	}
+
+	/* The child's writes are not seen here nor in the device. */
+	ASSERT_TRUE(turn_wait(to_parent[0]));
+	EXPECT_EQ(-1, pattern_mismatch(priv, pg, before));
+	EXPECT_EQ(-1, pattern_mismatch_from(priv + pg, len - pg, seed_dev,
+					    pg));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed_dev));
+
+	/* The parent's writes are not seen by the child. */
+	pattern_fill(priv, len, by_parent);
+	turn_give(to_child[1]);
+	/* 1: the child's private pages changed under it. */
+	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(-1, pattern_mismatch(priv, len, by_parent));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed_dev));
+
+	munmap(priv, len);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
