@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Claim 11: a partial munmap() splits a device mapping.
+ *
+ * Unmapping a page in the middle leaves two VMAs (two lines in
+ * /proc/self/maps, each with its own file offset); both keep their
+ * contents and stay connected to the device (writes show up in pread()).
+ * The driver's `vmas` counter follows: the split calls vm_ops->open for
+ * the new VMA, each munmap() calls vm_ops->close.
+ *
+ * Done twice: for a 3-page mapping (middle page), and for a 4 MiB
+ * mapping cut inside its first 2 MiB, which with folio_order=9 is mapped
+ * by one PMD that the cut has to split.
+ */
+/* The harness has unused parameters, which -Wextra -Werror rejects. */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "mmapdemo_b_util.h"
+
+#define SEED_BEFORE	0x3a3a0001ULL
+#define SEED_AFTER	0x3a3a0002ULL
+
+/*
+ * Map len bytes at device offset off, unmap [hole, hole + hole_len) inside
+ * it and check the two remaining parts.
+ */
+static void split_and_check(struct __test_metadata *_metadata, int fd,
+			    off_t off, size_t len, size_t hole,
+			    size_t hole_len)
+{
+	size_t tail = hole + hole_len;
+	long long vmas0 = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
+	struct b_vma v[4];
+	char *map;
+	int n;
+
+	ASSERT_LE(0, vmas0);
+	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	ASSERT_NE(MAP_FAILED, map);
+	EXPECT_EQ(vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	n = b_vmas_in((unsigned long)map, (unsigned long)map + len, v, 4);
+	ASSERT_EQ(1, n);
+
+	b_fill(map, len, off, SEED_BEFORE);
+	TH_LOG("%zu KiB mapping at %p: FilePmdMapped %ld kB before the cut",
+	       len / KIB, map, b_smaps_kb(map, "FilePmdMapped"));
+
+	ASSERT_EQ(0, munmap(map + hole, hole_len));
+
+	/* Two VMAs, with the file offsets of their first pages. */
+	n = b_vmas_in((unsigned long)map, (unsigned long)map + len, v, 4);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ((unsigned long)map, v[0].start);
+	EXPECT_EQ((unsigned long)map + hole, v[0].end);
+	EXPECT_EQ((unsigned long)off, v[0].pgoff);
+	EXPECT_EQ((unsigned long)map + tail, v[1].start);
+	EXPECT_EQ((unsigned long)map + len, v[1].end);
+	EXPECT_EQ((unsigned long)(off + tail), v[1].pgoff);
+	EXPECT_STREQ("rw-s", v[0].perms);
+	EXPECT_STREQ("rw-s", v[1].perms);
+	EXPECT_EQ(vmas0 + 2, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+
+	/* The hole is unmapped, both sides kept their contents. */
+	EXPECT_EQ(SIGSEGV, b_probe(map + hole, false));
+	EXPECT_EQ(SIGSEGV, b_probe(map + tail - 1, false));
+	EXPECT_EQ(-1, b_check(map, hole, off, SEED_BEFORE));
+	EXPECT_EQ(-1, b_check(map + tail, len - tail, off + tail,
+			      SEED_BEFORE));
+
+	/* Both sides still write to the device. */
+	b_fill(map, hole, off, SEED_AFTER);
+	b_fill(map + tail, len - tail, off + tail, SEED_AFTER);
+	EXPECT_EQ(-2, b_dev_check(fd, hole, off, SEED_AFTER));
+	EXPECT_EQ(-2, b_dev_check(fd, len - tail, off + tail, SEED_AFTER));
+	/* The device page behind the hole was not touched by any of it. */
+	EXPECT_EQ(-2, b_dev_check(fd, hole_len, off + hole, SEED_BEFORE));
+
+	/* One munmap() over both parts (and the hole) closes both VMAs. */
+	ASSERT_EQ(0, munmap(map, len));
+	EXPECT_EQ(0, b_vmas_in((unsigned long)map, (unsigned long)map + len,
+			       v, 4));
+	EXPECT_EQ(vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+}
+
+TEST(partial_munmap)
+{
+	size_t psize = page_size();
+	int fd;
+
+	ASSERT_LE(B_MIN_DEV_SIZE, b_dev_size());
+	fd = b_open_dev();
+	ASSERT_LE(0, fd);
+
+	/* Three pages, the middle one unmapped. */
+	split_and_check(_metadata, fd, B_OFF_MUNMAP, 3 * psize, psize, psize);
+	/* 4 MiB (2 MiB aligned offset), one page cut at 1 MiB: inside a PMD. */
+	split_and_check(_metadata, fd, B_OFF_MUNMAP + PMD_SZ, 2 * PMD_SZ,
+			MIB, psize);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
