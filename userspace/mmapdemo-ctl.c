@@ -168,7 +168,10 @@ static bool kmsg_is_noise(const char *msg)
 	       strstr(msg, "taints kernel");
 }
 
-/* Print new kernel log lines that contain @module; returns how many. */
+/*
+ * Print the new kernel log lines about @module, or about modules at all
+ * (e.g. "Loading of unsigned module is rejected"); returns how many.
+ */
 static int kmsg_show_new(int fd, const char *module)
 {
 	char record[4096];
@@ -194,7 +197,8 @@ static int kmsg_show_new(int fd, const char *module)
 		end = strchr(msg, '\n');
 		if (end)
 			*end = '\0';
-		if (!strstr(msg, module) || kmsg_is_noise(msg))
+		if ((!strstr(msg, module) && !strstr(msg, "module")) ||
+		    kmsg_is_noise(msg))
 			continue;
 		error_msg("kernel log: %s", msg);
 		shown++;
@@ -214,7 +218,7 @@ static bool is_unsigned_number(const char *s)
 	return true;
 }
 
-/* What the kernel's memparse() accepts: a number, an optional K/M/G. */
+/* What the kernel's memparse() accepts: a number, an optional K/M/G/... */
 static bool is_byte_count(const char *s)
 {
 	const char *digits = s;
@@ -229,7 +233,7 @@ static bool is_byte_count(const char *s)
 		s++;
 	if (s == digits)
 		return false;
-	if (*s && strchr("kKmMgG", *s))
+	if (*s && strchr("kKmMgGtTpPeE", *s))
 		s++;
 	return *s == '\0';
 }
@@ -316,6 +320,13 @@ static char *module_vermagic(struct kmod_module *mod)
 			break;
 		}
 	}
+	/* It ends with a space ("... mod_unload modversions "). */
+	if (vermagic) {
+		size_t len = strlen(vermagic);
+
+		while (len && vermagic[len - 1] == ' ')
+			vermagic[--len] = '\0';
+	}
 	kmod_module_info_free_list(info);
 	return vermagic;
 }
@@ -342,6 +353,7 @@ static void explain_eperm(const char *what)
 static void explain_load_error(int err, struct kmod_module *mod,
 			       const char *path, const char *options)
 {
+	char what[PATH_MAX + 32];
 	char *vermagic;
 
 	switch (err) {
@@ -358,7 +370,8 @@ static void explain_load_error(int err, struct kmod_module *mod,
 		break;
 	case EPERM:
 	case EACCES:
-		explain_eperm("cannot load module");
+		snprintf(what, sizeof(what), "cannot load %s", path);
+		explain_eperm(what);
 		break;
 	case EKEYREJECTED:
 	case ENOKEY:
@@ -614,9 +627,12 @@ static void show_device_users(void)
 		snprintf(comm_path, sizeof(comm_path), "/proc/%s/comm",
 			 entry->d_name);
 		read_text_file(comm_path, comm, sizeof(comm));
-		error_msg("  used by pid %s (%s):%s%s", entry->d_name, comm,
+		error_msg("  used by pid %s (%s):%s%s%s", entry->d_name, comm,
 			  fds ? " open file descriptor" : "",
-			  mapped ? (fds ? ", mapping" : " mapping") : "");
+			  mapped ? (fds ? ", mapping" : " mapping") : "",
+			  atoi(entry->d_name) == getpid() ?
+			  " (this very process: inherited from its parent)" :
+			  "");
 	}
 	closedir(proc);
 }

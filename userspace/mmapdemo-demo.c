@@ -853,6 +853,7 @@ int main(int argc, char **argv)
 {
 	struct counters start, end;
 	char self_exe[PATH_MAX];
+	off_t device_size;
 	ssize_t n;
 	int fd;
 
@@ -887,15 +888,18 @@ int main(int argc, char **argv)
 	if (fd < 0)
 		return 1;
 	start = read_counters();
+	intro(fd, &start);
 	if (!check(start.faults >= 0 && start.allocated_bytes >= 0 &&
 		   start.vmas >= 0,
 		   "the driver's counters are readable in %s",
 		   MMAPDEMO_SYSFS_DIR))
 		return 1;
-	intro(fd, &start);
-	if (!check(lseek(fd, 0, SEEK_END) >= (off_t)(DEMO_PAGES * page_size),
-		   "the device has at least the %d pages the demo uses",
-		   DEMO_PAGES))
+	device_size = lseek(fd, 0, SEEK_END);
+	if (!check(device_size >= (off_t)(DEMO_PAGES * page_size),
+		   "the device (%lld bytes) has the %d pages (%zu bytes) the demo uses%s",
+		   (long long)device_size, DEMO_PAGES, DEMO_PAGES * page_size,
+		   device_size >= (off_t)(DEMO_PAGES * page_size) ? "" :
+		   ": reload the module with a larger size, e.g. mmapdemo-ctl load size=64M"))
 		return 1;
 
 	part_a(fd, self_exe);
