@@ -34,6 +34,8 @@
 
 #define MAX_OPTIONS_LEN	1024	/* module parameter string */
 
+#define ARRAY_SIZE(a)	(sizeof(a) / sizeof((a)[0]))
+
 static bool verbose;
 
 static const char usage_text[] =
@@ -184,9 +186,10 @@ static int kmsg_show_new(int fd, const char *module)
 		char *msg, *end;
 
 		if (n < 0) {
-			if (errno == EPIPE)	/* records overwritten: go on */
+			/* EPIPE: records were overwritten; go on */
+			if (errno == EPIPE)
 				continue;
-			break;			/* EAGAIN: no more records */
+			break;	/* EAGAIN: no more records */
 		}
 		record[n] = '\0';
 		/* Format: "prio,seq,usec,flags;message\n[ KEY=value\n...]" */
@@ -252,7 +255,7 @@ static const struct module_param module_params[] = {
 	  "a small non-negative integer, e.g. folio_order=0" },
 };
 
-#define NR_MODULE_PARAMS (sizeof(module_params) / sizeof(module_params[0]))
+#define NR_MODULE_PARAMS ARRAY_SIZE(module_params)
 
 /*
  * Check PARAM=VALUE arguments and join them into the option string the
@@ -749,7 +752,7 @@ static int cmd_status(int argc, char **argv)
 		error_msg("warning: %s does not exist (is devtmpfs mounted on /dev?)",
 			  MMAPDEMO_DEVICE_PATH);
 	status = EXIT_SUCCESS;
-	for (i = 0; i < sizeof(attrs) / sizeof(attrs[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(attrs); i++) {
 		char path[PATH_MAX], value[64];
 
 		snprintf(path, sizeof(path), "%s/%s", MMAPDEMO_SYSFS_DIR,

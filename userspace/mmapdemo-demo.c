@@ -30,9 +30,9 @@
 
 #include "mmapdemo.h"
 
-#define WAIT_TIMEOUT_MS		10000	/* per wait for the other process */
+#define WAIT_TIMEOUT_MS		10000	/* per wait for another process */
 #define WATCHDOG_SECONDS	120	/* whole run, as a last resort */
-#define POLL_INTERVAL_NS	1000000	/* 1 ms between looks at a flag */
+#define POLL_INTERVAL_NS	1000000	/* 1 ms between polls of a flag */
 #define TEXT_MAX		96	/* longest message kept in a page */
 
 /* Device pages used by each part (offsets are in pages). */
@@ -102,7 +102,7 @@ static void start_watchdog(void)
 /* ---- page contents ---------------------------------------------------- */
 
 /* Copy the text at @p into @buf, bounded even if the page is garbage. */
-static const char *text_of(const volatile char *p, char buf[TEXT_MAX])
+static const char *text_of(const char *p, char buf[TEXT_MAX])
 {
 	size_t i;
 
@@ -113,7 +113,7 @@ static const char *text_of(const volatile char *p, char buf[TEXT_MAX])
 }
 
 /* Store @text at the start of a page (through a mapping). */
-static void put_text(volatile char *p, const char *text)
+static void put_text(char *p, const char *text)
 {
 	size_t i;
 
@@ -201,7 +201,7 @@ static long long read_attr(const char *name)
 struct counters {
 	long long faults;		/* calls of the driver's .fault */
 	long long allocated_bytes;	/* backing pages the driver holds */
-	long long vmas;			/* live VMAs mapping the device */
+	long long vmas;			/* live VMAs of the device */
 };
 
 static struct counters read_counters(void)
@@ -221,7 +221,8 @@ static void show_counters(const char *when, const struct counters *before)
 
 	printf("  driver counters %s: faults=%lld (%+lld) allocated_bytes=%lld (%+lld) vmas=%lld (%+lld)\n",
 	       when, now.faults, now.faults - before->faults,
-	       now.allocated_bytes, now.allocated_bytes - before->allocated_bytes,
+	       now.allocated_bytes,
+	       now.allocated_bytes - before->allocated_bytes,
 	       now.vmas, now.vmas - before->vmas);
 }
 
@@ -681,7 +682,9 @@ static int run_fork_child(char *shared, char *private, int go_parent,
 
 	snprintf(prefix, sizeof(prefix), "child pid %d", getpid());
 	role = prefix;
-	checks_run = checks_failed = 0;	/* report only the child's own */
+	/* The parent counts this child as one check: report only its own. */
+	checks_run = 0;
+	checks_failed = 0;
 	alarm(WATCHDOG_SECONDS);	/* alarms are not inherited */
 
 	printf("  [%s] my copies of the mappings, at the same addresses:\n",
