@@ -328,7 +328,12 @@ static inline int smaps_vmflags(unsigned long start, char *flags, size_t size)
 			continue;
 		}
 		if (in_vma && !strncmp(line, "VmFlags:", 8)) {
-			snprintf(flags, size, "%s", line + 8);
+			size_t n = strlen(line + 8);
+
+			if (n >= size)
+				n = size - 1;
+			memcpy(flags, line + 8, n);
+			flags[n] = '\0';
 			ret = 0;
 			break;
 		}
@@ -382,11 +387,12 @@ static inline void access_report_handler(int sig, siginfo_t *si, void *uc)
 	 */
 }
 
-enum access_kind { ACCESS_READ, ACCESS_WRITE };
+/* ACCESS_EXEC calls @addr as a function taking and returning nothing. */
+enum access_kind { ACCESS_READ, ACCESS_WRITE, ACCESS_EXEC };
 
 /*
- * Touch @addr in a forked child (read or write one byte) and report how the
- * child ended. Returns 0, or -1 if the child could not be run.
+ * Touch @addr in a forked child (read or write one byte, or call it) and
+ * report how the child ended. Returns 0, or -1 if the child could not be run.
  */
 static inline int probe_access(void *addr, enum access_kind kind,
 			       struct access_result *r)
@@ -412,6 +418,8 @@ static inline int probe_access(void *addr, enum access_kind kind,
 		sigaction(SIGBUS, &sa, NULL);
 		if (kind == ACCESS_WRITE)
 			*(volatile unsigned char *)addr = 0x5a;
+		else if (kind == ACCESS_EXEC)
+			((void (*)(void))addr)();
 		else
 			(void)*(volatile unsigned char *)addr;
 		_exit(0);

@@ -1,0 +1,592 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * mmap() flags on a device mapping: every flag in the seeds' tables
+ * (002: MAP_SHARED/PRIVATE, MAP_ANONYMOUS, MAP_LOCKED, MAP_HUGETLB;
+ * 003: MAP_FIXED, MAP_NORESERVE, MAP_LOCKED, MAP_GROWSDOWN, MAP_ANONYMOUS,
+ * MAP_ANON, MAP_FILE, MAP_32BIT, MAP_POPULATE, MAP_NONBLOCK; 004: MAP_SHARED,
+ * MAP_PRIVATE, MAP_ANONYMOUS "fd must be -1", MAP_FIXED "may overwrite an
+ * existing mapping", MAP_LOCKED "needs CAP_IPC_LOCK"), plus the checks that
+ * go with them (MAP_FIXED_NOREPLACE, MAP_SHARED_VALIDATE).
+ *
+ * What the kernel does where the seeds say otherwise, pinned here:
+ * - MAP_LOCKED and mlock() succeed on the device and prefault it, but the
+ *   VMA is VM_DONTEXPAND (driver, see the ABI), which is VM_SPECIAL, and
+ *   the kernel never sets VM_LOCKED on a VM_SPECIAL VMA (mmap_region(),
+ *   mlock_fixup(): vma_supports_mlock()/VM_SPECIAL check, 6.1 and 6.12):
+ *   VmLck does not grow. It does grow by the length for anonymous memory.
+ * - MAP_LOCKED does not need CAP_IPC_LOCK: within RLIMIT_MEMLOCK an
+ *   unprivileged process may use it (beyond: EAGAIN, see errno_test).
+ * - MAP_GROWSDOWN on a file (device) mapping: mmap() fails with EINVAL on
+ *   both kernels (do_mmap(): "if (vm_flags & (VM_GROWSDOWN|VM_GROWSUP))
+ *   return -EINVAL" in the file branch); only anonymous private mappings
+ *   can grow down.
+ * - MAP_ANONYMOUS ignores fd on Linux: passing the device fd gives an
+ *   anonymous (zero-filled) mapping, not the device.
+ */
+/*
+ * The code TEST() expands to has an unused parameter, which -Wextra flags;
+ * a push/pop around the include does not cover macro expansions.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "mmapdemo_args_util.h"
+
+#include <sys/resource.h>
+
+#define NR_PAGES	64
+/* An extension flag bit that no kernel defines (yet). */
+#define MAP_UNKNOWN_FLAG	0x200000
+
+static off_t region(struct __test_metadata *_metadata, int k)
+{
+	return slot_region(_metadata, SLOT_FLAGS, k, NR_PAGES * page_size());
+}
+
+/* A fork child writes pattern @seed into [p, p + len) and exits. */
+static int child_fills(void *p, size_t len, uint64_t seed)
+{
+	pid_t pid = fork();
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		pattern_fill(p, len, seed);
+		_exit(0);
+	}
+	return wait_child(pid);
+}
+
+/* Touch every page (read, then optionally write): minor faults taken. */
+static long faults_touching(char *p, size_t len, bool write)
+{
+	long before, after;
+	size_t i;
+
+	before = minor_faults();
+	for (i = 0; i < len; i += page_size()) {
+		(void)((volatile char *)p)[i];
+		if (write)
+			((volatile char *)p)[i] = (char)i;
+	}
+	after = minor_faults();
+	return after - before;
+}
+
+TEST(flags_fixed_replaces_mapping)
+{
+	size_t pg = page_size(), len = 4 * pg;
+	off_t off = region(_metadata, 0);
+	uint64_t seed_anon = pattern_seed(__func__);
+	uint64_t seed_dev = mix64(seed_anon);
+	struct maps_entry e;
+	char *anon, *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed_dev));
+	anon = mmap(NULL, 3 * len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	pattern_fill(anon, 3 * len, seed_anon);
+
+	/* Over the middle third of the anonymous mapping. */
+	p = mmap(anon + len, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_FIXED, fd, off);
+	ASSERT_EQ(anon + len, p);
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed_dev));
+	ASSERT_EQ(0, maps_find(0, (unsigned long)p, &e));
+	EXPECT_EQ((unsigned long)p + len, e.end);
+	EXPECT_STREQ(MMAPDEMO_DEVICE_PATH, e.path);
+	EXPECT_EQ((unsigned long long)off, e.offset);
+	/* The rest of the old mapping is untouched. */
+	EXPECT_EQ(-1, pattern_mismatch(anon, len, seed_anon));
+	EXPECT_EQ(-1, pattern_mismatch_from(anon + 2 * len, len, seed_anon,
+					    2 * len));
+
+	/* And MAP_FIXED replaces a device mapping by an anonymous one. */
+	p = mmap(p, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	ASSERT_EQ(anon + len, p);
+	EXPECT_EQ(-1, bytes_mismatch(p, len, 0));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed_dev));
+
+	munmap(anon, 3 * len);
+	close(fd);
+}
+
+TEST(flags_fixed_noreplace_eexist)
+{
+	size_t pg = page_size(), len = 4 * pg;
+	off_t off = region(_metadata, 1);
+	uint64_t seed = pattern_seed(__func__);
+	struct maps_entry e;
+	char *p, *q;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+
+	errno = 0;
+	q = mmap(p, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED_NOREPLACE, -1, 0);
+	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(EEXIST, errno);
+	/* A partial overlap is refused as well, device over device too. */
+	errno = 0;
+	q = mmap(p + len - pg, len, PROT_READ, MAP_SHARED |
+		 MAP_FIXED_NOREPLACE, fd, off);
+	EXPECT_EQ(MAP_FAILED, q);
+	EXPECT_EQ(EEXIST, errno);
+
+	/* The existing mapping is intact. */
+	ASSERT_EQ(0, maps_find(0, (unsigned long)p, &e));
+	EXPECT_EQ((unsigned long)p + len, e.end);
+	EXPECT_STREQ(MMAPDEMO_DEVICE_PATH, e.path);
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(flags_populate_prefaults)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 2);
+	long long dev_faults;
+	char *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE, off);
+	dev_faults = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	ASSERT_LE(0, dev_faults);
+	EXPECT_EQ(0, faults_touching(p, len, true));
+	EXPECT_EQ(dev_faults, mmapdemo_attr(MMAPDEMO_ATTR_FAULTS));
+	munmap(p, len);
+
+	/* Private and writable: populated with private copies. */
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_POPULATE, off);
+	EXPECT_EQ(0, faults_touching(p, len, true));
+	munmap(p, len);
+
+	/* Control: without MAP_POPULATE the same touching faults. */
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    off);
+	EXPECT_LT(0, faults_touching(p, len, true));
+	munmap(p, len);
+	close(fd);
+}
+
+/*
+ * MAP_NONBLOCK turns MAP_POPULATE off (since 2.6.23, do_mmap() populates
+ * only when (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE).
+ */
+TEST(flags_populate_nonblock_still_faults)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 3);
+	long long dev_faults;
+	char *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_POPULATE | MAP_NONBLOCK, off);
+	dev_faults = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	ASSERT_LE(0, dev_faults);
+	EXPECT_LT(0, faults_touching(p, len, false));
+	EXPECT_LT(dev_faults, mmapdemo_attr(MMAPDEMO_ATTR_FAULTS));
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(flags_map_locked_device)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 4);
+	long lck, lck_anon;
+	char vmflags[256];
+	char *p, *anon;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	lck = status_kb("VmLck");
+	ASSERT_LE(0, lck);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_LOCKED, off);
+	/* Prefaulted like MAP_POPULATE... */
+	EXPECT_EQ(0, faults_touching(p, len, true));
+	/* ...but not locked: the VMA is VM_DONTEXPAND, so VM_SPECIAL. */
+	EXPECT_EQ(lck, status_kb("VmLck"));
+	ASSERT_EQ(0, smaps_vmflags((unsigned long)p, vmflags,
+				   sizeof(vmflags)));
+	EXPECT_TRUE(vmflags_has(vmflags, "de")) {
+		TH_LOG("VmFlags:%s", vmflags);
+	}
+	EXPECT_FALSE(vmflags_has(vmflags, "lo")) {
+		TH_LOG("VmFlags:%s", vmflags);
+	}
+
+	/* Side by side: anonymous memory is locked and counted. */
+	anon = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS | MAP_LOCKED, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	lck_anon = status_kb("VmLck");
+	EXPECT_EQ(lck + (long)(len / 1024), lck_anon);
+	ASSERT_EQ(0, smaps_vmflags((unsigned long)anon, vmflags,
+				   sizeof(vmflags)));
+	EXPECT_TRUE(vmflags_has(vmflags, "lo")) {
+		TH_LOG("VmFlags:%s", vmflags);
+	}
+
+	munmap(anon, len);
+	EXPECT_EQ(lck, status_kb("VmLck"));
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(flags_mlock_device)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 5);
+	char *p, *anon;
+	long lck;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	lck = status_kb("VmLck");
+	ASSERT_LE(0, lck);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    off);
+	ASSERT_EQ(0, mlock(p, len));
+	/* mlock() prefaults the range, but does not lock a VM_SPECIAL VMA. */
+	EXPECT_EQ(0, faults_touching(p, len, true));
+	EXPECT_EQ(lck, status_kb("VmLck"));
+	EXPECT_EQ(0, munlock(p, len));
+
+	anon = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon);
+	ASSERT_EQ(0, mlock(anon, len));
+	EXPECT_EQ(lck + (long)(len / 1024), status_kb("VmLck"));
+	EXPECT_EQ(0, munlock(anon, len));
+	EXPECT_EQ(lck, status_kb("VmLck"));
+
+	munmap(anon, len);
+	munmap(p, len);
+	close(fd);
+}
+
+/*
+ * Seed 004 says MAP_LOCKED needs CAP_IPC_LOCK. It does not: without the
+ * capability it works within RLIMIT_MEMLOCK (checked by mlock_future_ok()
+ * against the length, even though the device VMA then is not locked).
+ */
+TEST(flags_map_locked_unprivileged_within_rlimit)
+{
+	size_t len = 4 * page_size();
+	off_t off = region(_metadata, 6);
+	struct rlimit rl = { 64 * KIB, 64 * KIB };
+	pid_t pid;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		void *p;
+
+		if (setrlimit(RLIMIT_MEMLOCK, &rl))
+			_exit(10);
+		if (setresgid(65534, 65534, 65534) ||
+		    setresuid(65534, 65534, 65534))
+			_exit(11);
+		/* Really unprivileged: the 0600 root node cannot be opened. */
+		if (dev_open(O_RDWR) >= 0 || errno != EACCES)
+			_exit(12);
+		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_LOCKED, fd, off);
+		if (p == MAP_FAILED)
+			_exit(20 + (errno < 200 ? errno : 200));
+		_exit(0);
+	}
+	/* 10-12: setup failed; 20 + errno: mmap(MAP_LOCKED) failed. */
+	EXPECT_EQ(0, wait_child(pid));
+	close(fd);
+}
+
+TEST(flags_noreserve_accepted)
+{
+	size_t len = 4 * page_size();
+	off_t off = region(_metadata, 7);
+	uint64_t seed = pattern_seed(__func__);
+	bool overcommit_never;
+	char vmflags[256];
+	char *s, *p;
+	FILE *f;
+	int fd, mode = -1;
+
+	f = fopen("/proc/sys/vm/overcommit_memory", "r");
+	ASSERT_NE(NULL, f);
+	ASSERT_EQ(1, fscanf(f, "%d", &mode));
+	fclose(f);
+	/* The kernel honours MAP_NORESERVE unless overcommit is "never". */
+	overcommit_never = mode == 2;
+
+	fd = open_dev(_metadata, O_RDWR);
+	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_NORESERVE, off);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_NORESERVE, off);
+	pattern_fill(s, len, seed);
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+	pattern_fill(p, len, mix64(seed));
+	EXPECT_EQ(-1, pattern_mismatch(s, len, seed));
+
+	ASSERT_EQ(0, smaps_vmflags((unsigned long)p, vmflags,
+				   sizeof(vmflags)));
+	EXPECT_EQ(!overcommit_never, vmflags_has(vmflags, "nr")) {
+		TH_LOG("VmFlags:%s", vmflags);
+	}
+	munmap(s, len);
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(flags_file_accepted)
+{
+	size_t len = 4 * page_size();
+	off_t off = region(_metadata, 8);
+	uint64_t seed = pattern_seed(__func__);
+	char *p;
+	int fd;
+
+	/* MAP_FILE is a compatibility flag: it is 0 and changes nothing. */
+	EXPECT_EQ(0, MAP_FILE);
+	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_FILE, off);
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+	pattern_fill(p, len, mix64(seed));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, mix64(seed)));
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(flags_32bit_below_2g)
+{
+	size_t len = 4 * page_size();
+	off_t off = region(_metadata, 9);
+	uint64_t seed = pattern_seed(__func__);
+	unsigned long limit = 2UL << 30;
+	char *s, *p, *high;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_32BIT, off);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_32BIT, off);
+	EXPECT_GE(limit, (unsigned long)s + len) {
+		TH_LOG("MAP_32BIT shared mapping at %p", s);
+	}
+	EXPECT_GE(limit, (unsigned long)p + len) {
+		TH_LOG("MAP_32BIT private mapping at %p", p);
+	}
+	EXPECT_EQ(-1, pattern_mismatch(s, len, seed));
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+	munmap(s, len);
+	munmap(p, len);
+
+	/* "Ignored with MAP_FIXED": a fixed address above 2 GiB is used. */
+	high = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+	ASSERT_LT(limit, (unsigned long)high);
+	p = mmap(high, len, PROT_READ, MAP_SHARED | MAP_FIXED | MAP_32BIT, fd,
+		 off);
+	EXPECT_EQ(high, p);
+	munmap(high, len);
+	close(fd);
+}
+
+TEST(flags_growsdown_device_einval)
+{
+	size_t len = 4 * page_size();
+	off_t off = region(_metadata, 10);
+	char vmflags[256];
+	void *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_GROWSDOWN, fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_GROWSDOWN, fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+
+	/* Side by side: an anonymous private stack-like mapping works. */
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
+	ASSERT_NE(MAP_FAILED, p);
+	ASSERT_EQ(0, smaps_vmflags((unsigned long)p, vmflags,
+				   sizeof(vmflags)));
+	EXPECT_TRUE(vmflags_has(vmflags, "gd")) {
+		TH_LOG("VmFlags:%s", vmflags);
+	}
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(flags_shared_validate_unknown_eopnotsupp)
+{
+	size_t len = 4 * page_size();
+	off_t off = region(_metadata, 11);
+	uint64_t seed = pattern_seed(__func__);
+	char *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED_VALIDATE | MAP_UNKNOWN_FLAG, fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	/* Known to the kernel, but not supported by the device (no DAX). */
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED_VALIDATE | MAP_SYNC, fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EOPNOTSUPP, errno);
+
+	/* Plain MAP_SHARED silently ignores the unknown flag. */
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED | MAP_UNKNOWN_FLAG, off);
+	munmap(p, len);
+
+	/* Without unknown flags MAP_SHARED_VALIDATE is MAP_SHARED. */
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		    MAP_SHARED_VALIDATE, off);
+	pattern_fill(p, len, seed);
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(flags_hugetlb_device_einval)
+{
+	size_t len = 2 * MIB;
+	off_t off = region(_metadata, 0);
+	void *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_HUGETLB,
+		 fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_HUGETLB,
+		 fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EINVAL, errno);
+	close(fd);
+}
+
+/*
+ * Seed 001's four kinds side by side: anonymous shared / private and
+ * device shared / private, each written by a fork child.
+ */
+TEST(flags_anonymous_and_device_shared_vs_private)
+{
+	size_t len = 4 * page_size();
+	off_t off = region(_metadata, 12);
+	uint64_t seed = pattern_seed(__func__);
+	uint64_t seed_child = mix64(seed), seed_priv = mix64(seed_child);
+	char *anon_s, *anon_p, *anon_s2, *dev_s, *dev_p;
+	int fd;
+
+	EXPECT_EQ(MAP_ANONYMOUS, MAP_ANON);
+	anon_s = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon_s);
+	anon_s2 = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon_s2);
+	anon_p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANON, -1, 0);
+	ASSERT_NE(MAP_FAILED, anon_p);
+	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	dev_s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+			MAP_SHARED, off);
+	dev_p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE, off);
+
+	/* Anonymous: zero-filled; the device: its content. */
+	EXPECT_EQ(-1, bytes_mismatch(anon_s, len, 0));
+	EXPECT_EQ(-1, bytes_mismatch(anon_p, len, 0));
+	EXPECT_EQ(-1, pattern_mismatch(dev_s, len, seed));
+	EXPECT_EQ(-1, pattern_mismatch(dev_p, len, seed));
+
+	ASSERT_EQ(0, child_fills(anon_s, len, seed_child));
+	ASSERT_EQ(0, child_fills(anon_p, len, seed_priv));
+	ASSERT_EQ(0, child_fills(dev_s, len, seed_child));
+	ASSERT_EQ(0, child_fills(dev_p, len, seed_priv));
+
+	/* Shared: the child's writes are here; private: they are not. */
+	EXPECT_EQ(-1, pattern_mismatch(anon_s, len, seed_child));
+	EXPECT_EQ(-1, pattern_mismatch(dev_s, len, seed_child));
+	EXPECT_EQ(-1, bytes_mismatch(anon_p, len, 0));
+	/*
+	 * dev_p's pages were never copied here: it still maps the device,
+	 * which shows the shared child write, not the private one.
+	 */
+	EXPECT_EQ(-1, pattern_mismatch(dev_p, len, seed_child));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed_child));
+
+	/* Each anonymous shared mmap() is a mapping of its own. */
+	EXPECT_EQ(-1, bytes_mismatch(anon_s2, len, 0));
+
+	munmap(anon_s, len);
+	munmap(anon_s2, len);
+	munmap(anon_p, len);
+	munmap(dev_s, len);
+	munmap(dev_p, len);
+	close(fd);
+}
+
+TEST(flags_anonymous_ignores_fd)
+{
+	size_t len = 4 * page_size();
+	off_t off = region(_metadata, 13);
+	uint64_t seed = pattern_seed(__func__);
+	struct maps_entry e;
+	char *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, fd, off);
+	ASSERT_NE(MAP_FAILED, p);
+	EXPECT_EQ(-1, bytes_mismatch(p, len, 0));
+	ASSERT_EQ(0, maps_find(0, (unsigned long)p, &e));
+	EXPECT_STRNE(MMAPDEMO_DEVICE_PATH, e.path);
+	memset(p, 0xee, len);
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	munmap(p, len);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,155 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * /proc/PID/maps and device mappings (seed 001: "the Linux-specific
+ * /proc/PID/maps file shows everything about a process's mappings"): the
+ * line of a device mapping names the device node, its inode and the
+ * filesystem it lives on, the offset the mapping starts at (in hex) and 's'
+ * for MAP_SHARED, 'p' for MAP_PRIVATE.
+ */
+/*
+ * The code TEST() expands to has an unused parameter, which -Wextra flags;
+ * a push/pop around the include does not cover macro expansions.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "mmapdemo_args_util.h"
+
+#define NR_PAGES	4
+
+static off_t region(struct __test_metadata *_metadata, int k)
+{
+	return slot_region(_metadata, SLOT_PROCMAPS, k,
+			   4 * NR_PAGES * page_size());
+}
+
+/* Find the maps line of [p, p + len) and check that it covers exactly it. */
+static void find_line(struct __test_metadata *_metadata, void *p, size_t len,
+		      struct maps_entry *e)
+{
+	ASSERT_EQ(0, maps_find(0, (unsigned long)p, e)) {
+		TH_LOG("no /proc/self/maps line starts at %p", p);
+	}
+	ASSERT_EQ((unsigned long)p + len, e->end);
+}
+
+TEST(procmaps_lists_device_path)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 0);
+	struct maps_entry e;
+	struct stat st;
+	void *p;
+	int fd;
+
+	ASSERT_EQ(0, stat(MMAPDEMO_DEVICE_PATH, &st));
+	fd = open_dev(_metadata, O_RDWR);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    off);
+	find_line(_metadata, p, len, &e);
+	EXPECT_STREQ(MMAPDEMO_DEVICE_PATH, e.path);
+	/* dev and inode are those of the device node that was opened. */
+	EXPECT_EQ((unsigned long)st.st_ino, e.inode);
+	EXPECT_EQ(major(st.st_dev), e.dev_major);
+	EXPECT_EQ(minor(st.st_dev), e.dev_minor);
+
+	/* Closing the fd does not change what the mapping refers to. */
+	close(fd);
+	find_line(_metadata, p, len, &e);
+	EXPECT_STREQ(MMAPDEMO_DEVICE_PATH, e.path);
+	munmap(p, len);
+}
+
+TEST(procmaps_shows_offset)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off_s = region(_metadata, 1) + 5 * page_size();
+	off_t off_p = region(_metadata, 2) + 3 * page_size();
+	/* Past the end of the device: mmap() allows it (access would not). */
+	off_t off_far = (off_t)(4 * dev_size() + 7 * page_size());
+	struct maps_entry e;
+	void *s, *p, *far;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		    off_s);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		    off_p);
+	far = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off_far);
+
+	find_line(_metadata, s, len, &e);
+	EXPECT_EQ((unsigned long long)off_s, e.offset);
+	find_line(_metadata, p, len, &e);
+	EXPECT_EQ((unsigned long long)off_p, e.offset);
+	find_line(_metadata, far, len, &e);
+	EXPECT_EQ((unsigned long long)off_far, e.offset);
+
+	/* Unmapping the first page moves the start and the offset along. */
+	ASSERT_EQ(0, munmap(s, page_size()));
+	find_line(_metadata, (char *)s + page_size(), len - page_size(), &e);
+	EXPECT_EQ((unsigned long long)off_s + page_size(), e.offset);
+
+	munmap((char *)s + page_size(), len - page_size());
+	munmap(p, len);
+	munmap(far, len);
+	close(fd);
+}
+
+TEST(procmaps_shared_flag_s)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 3);
+	struct maps_entry e;
+	int fd, rofd;
+	void *rw, *ro;
+
+	fd = open_dev(_metadata, O_RDWR);
+	rofd = open_dev(_metadata, O_RDONLY);
+	rw = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		     off);
+	/*
+	 * With a read-only fd the kernel drops VM_SHARED (the mapping can
+	 * never write), but maps still says 's': it shows VM_MAYSHARE.
+	 */
+	ro = map_dev(_metadata, rofd, len, PROT_READ, MAP_SHARED, off);
+
+	find_line(_metadata, rw, len, &e);
+	EXPECT_STREQ("rw-s", e.perms);
+	find_line(_metadata, ro, len, &e);
+	EXPECT_STREQ("r--s", e.perms);
+
+	munmap(rw, len);
+	munmap(ro, len);
+	close(fd);
+	close(rofd);
+}
+
+TEST(procmaps_private_flag_p)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 3);
+	struct maps_entry e;
+	void *rw, *ro;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	rw = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		     off);
+	ro = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, off);
+	/* Private copies of some pages do not make the mapping anonymous. */
+	memset(rw, 0x5a, page_size());
+
+	find_line(_metadata, rw, len, &e);
+	EXPECT_STREQ("rw-p", e.perms);
+	EXPECT_STREQ(MMAPDEMO_DEVICE_PATH, e.path);
+	EXPECT_EQ((unsigned long long)off, e.offset);
+	find_line(_metadata, ro, len, &e);
+	EXPECT_STREQ("r--p", e.perms);
+	EXPECT_STREQ(MMAPDEMO_DEVICE_PATH, e.path);
+
+	munmap(rw, len);
+	munmap(ro, len);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN

@@ -1,0 +1,293 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * prot and device mappings (seed 003: "prot describes the desired memory
+ * protection and must not conflict with the open mode of the file";
+ * PROT_NONE: "pages may not be accessed"; "SIGSEGV: writing to a read-only
+ * area"; seed 002: PROT_EXEC, JIT; seed 004: PROT_NONE for guard pages):
+ * - O_RDONLY fd: PROT_WRITE with MAP_SHARED → EACCES, with MAP_PRIVATE
+ *   allowed (the writes are private); mprotect(PROT_WRITE) on a shared
+ *   mapping of it → EACCES;
+ * - PROT_NONE access and a write to a PROT_READ mapping → SIGSEGV
+ *   (SEGV_ACCERR: the page is mapped, the access is not allowed);
+ * - PROT_EXEC: x86-64 code written into the device runs from a
+ *   PROT_READ|PROT_EXEC mapping of a device node on an exec mount; on a
+ *   noexec mount mmap(PROT_EXEC) → EPERM.
+ */
+/*
+ * The code TEST() expands to has an unused parameter, which -Wextra flags;
+ * a push/pop around the include does not cover macro expansions.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#include "kselftest_harness.h"
+#include "mmapdemo_args_util.h"
+
+#define NR_PAGES	4
+
+static off_t region(struct __test_metadata *_metadata, int k)
+{
+	return slot_region(_metadata, SLOT_PROT, k,
+			   4 * NR_PAGES * page_size());
+}
+
+TEST(prot_rdonly_fd_shared_write_eacces)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 0);
+	void *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDONLY);
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	errno = 0;
+	p = mmap(NULL, len, PROT_WRITE, MAP_SHARED, fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EACCES, errno);
+	/* Control: reading is what the fd allows. */
+	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(prot_rdonly_fd_private_write_allowed)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 1);
+	uint64_t seed = pattern_seed(__func__), mine = mix64(seed);
+	int fd, rwfd;
+	char *p;
+
+	rwfd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(rwfd, len, off, seed));
+	fd = open_dev(_metadata, O_RDONLY);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		    off);
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+	pattern_fill(p, len, mine);
+	EXPECT_EQ(-1, pattern_mismatch(p, len, mine));
+	/* The device never sees a write through a read-only fd. */
+	EXPECT_EQ(-1, dev_pread_mismatch(rwfd, len, off, seed));
+	munmap(p, len);
+	close(fd);
+	close(rwfd);
+}
+
+TEST(prot_mprotect_write_on_rdonly_shared_eacces)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 2);
+	int fd, rwfd;
+	char *p, *q;
+
+	fd = open_dev(_metadata, O_RDONLY);
+	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(p, len, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(EACCES, errno);
+	/* Private mapping of the same fd: upgrading to write is fine. */
+	q = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, off);
+	EXPECT_EQ(0, mprotect(q, len, PROT_READ | PROT_WRITE));
+	munmap(q, len);
+	/* Shared mapping of a read-write fd: fine as well. */
+	rwfd = open_dev(_metadata, O_RDWR);
+	q = map_dev(_metadata, rwfd, len, PROT_READ, MAP_SHARED, off);
+	EXPECT_EQ(0, mprotect(q, len, PROT_READ | PROT_WRITE));
+	munmap(q, len);
+	munmap(p, len);
+	close(fd);
+	close(rwfd);
+}
+
+TEST(prot_none_access_segv)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 3);
+	uint64_t seed = pattern_seed(__func__);
+	struct access_result r;
+	char *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	p = map_dev(_metadata, fd, len, PROT_NONE, MAP_SHARED, off);
+
+	ASSERT_EQ(0, probe_access(p + 1, ACCESS_READ, &r));
+	EXPECT_EQ(SIGSEGV, r.termsig);
+	EXPECT_EQ(SIGSEGV, r.fault_signo);
+	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
+	EXPECT_EQ((unsigned long)(p + 1), r.fault_addr);
+	ASSERT_EQ(0, probe_access(p + len - 1, ACCESS_WRITE, &r));
+	EXPECT_EQ(SIGSEGV, r.termsig);
+	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+
+	/* The same pages become readable with mprotect(): the device. */
+	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+	munmap(p, len);
+	close(fd);
+}
+
+TEST(prot_read_mapping_write_segv)
+{
+	size_t len = NR_PAGES * page_size();
+	off_t off = region(_metadata, 4);
+	uint64_t seed = pattern_seed(__func__);
+	struct access_result r;
+	char *p;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+	/* Mapped and readable first, so the write is the only problem. */
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+
+	ASSERT_EQ(0, probe_access(p + page_size() + 7, ACCESS_WRITE, &r));
+	EXPECT_EQ(SIGSEGV, r.termsig);
+	EXPECT_EQ(SIGSEGV, r.fault_signo);
+	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
+	EXPECT_EQ((unsigned long)(p + page_size() + 7), r.fault_addr);
+	/* Control: reading the same byte in a child is fine. */
+	ASSERT_EQ(0, probe_access(p + page_size() + 7, ACCESS_READ, &r));
+	EXPECT_EQ(0, r.termsig);
+	EXPECT_EQ(0, r.exit_code);
+
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+
+	/* Same for a read-only private mapping. */
+	munmap(p, len);
+	p = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, off);
+	ASSERT_EQ(0, probe_access(p, ACCESS_WRITE, &r));
+	EXPECT_EQ(SIGSEGV, r.termsig);
+	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
+	munmap(p, len);
+	close(fd);
+}
+
+#ifdef __x86_64__
+/* mov eax, imm32; ret */
+static void put_code(unsigned char code[6], uint32_t value)
+{
+	code[0] = 0xb8;
+	memcpy(&code[1], &value, 4);
+	code[5] = 0xc3;
+}
+#endif
+
+/*
+ * Exec and noexec tmpfs mounts, each with a node of the device, in a mount
+ * namespace of the test's own: they vanish with it even if the test fails.
+ */
+static void setup_mounts(struct __test_metadata *_metadata,
+			 struct exec_mounts *m)
+{
+	const char *what;
+
+	ASSERT_EQ(0, exec_mounts_setup(m, &what)) {
+		TH_LOG("%s: %s", what, strerror(errno));
+	}
+}
+
+TEST(prot_exec_runs_code_from_device)
+{
+#ifdef __x86_64__
+	struct exec_mounts m;
+	size_t len = page_size();
+	off_t off = region(_metadata, 5);
+	uint32_t value = (uint32_t)pattern_seed(__func__);
+	unsigned char code[6];
+	struct access_result r;
+	int devfd, fd, ret;
+	char *x, *rw, *noexec;
+
+	setup_mounts(_metadata, &m);
+	devfd = open_dev(_metadata, O_RDWR);
+	/* The code goes in with write() through /dev/mmapdemo... */
+	put_code(code, value);
+	ASSERT_EQ(0, dev_pwrite_all(devfd, code, sizeof(code), off));
+
+	/* ...and runs from a mapping of the node on the exec mount. */
+	fd = open(m.exec_node, O_RDONLY);
+	ASSERT_LE(0, fd);
+	x = map_dev(_metadata, fd, len, PROT_READ | PROT_EXEC, MAP_SHARED,
+		    off);
+	ret = ((int (*)(void))x)();
+	EXPECT_EQ((int)value, ret);
+
+	/* Rewritten through a shared writable mapping: runs the new code. */
+	rw = map_dev(_metadata, devfd, len, PROT_READ | PROT_WRITE,
+		     MAP_SHARED, off);
+	put_code(code, ~value);
+	memcpy(rw, code, sizeof(code));
+	ret = ((int (*)(void))x)();
+	EXPECT_EQ((int)~value, ret);
+
+	/* Same pages from the noexec node (readable, not executable). */
+	close(fd);
+	fd = open(m.noexec_node, O_RDONLY);
+	ASSERT_LE(0, fd);
+	noexec = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+	EXPECT_EQ(0, memcmp(noexec, code, sizeof(code)));
+
+	/* Control: without PROT_EXEC the same code faults. */
+	munmap(x, len);
+	x = map_dev(_metadata, devfd, len, PROT_READ, MAP_SHARED, off);
+	ASSERT_EQ(0, probe_access(x, ACCESS_EXEC, &r));
+	EXPECT_EQ(SIGSEGV, r.termsig);
+	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
+	EXPECT_EQ((unsigned long)x, r.fault_addr);
+
+	munmap(x, len);
+	munmap(rw, len);
+	munmap(noexec, len);
+	close(fd);
+	close(devfd);
+	exec_mounts_cleanup(&m);
+#else
+	SKIP(return, "the test's machine code is x86-64");
+#endif
+}
+
+TEST(prot_exec_noexec_mount_eperm)
+{
+	struct exec_mounts m;
+	size_t len = page_size();
+	off_t off = region(_metadata, 6);
+	int fd;
+	void *p;
+
+	setup_mounts(_metadata, &m);
+	fd = open(m.noexec_node, O_RDWR);
+	ASSERT_LE(0, fd);
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED, fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EPERM, errno);
+	errno = 0;
+	p = mmap(NULL, len, PROT_READ | PROT_EXEC, MAP_PRIVATE, fd, off);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EPERM, errno);
+
+	/* Without exec it maps; adding exec later is refused too. */
+	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+	errno = 0;
+	EXPECT_EQ(-1, mprotect(p, len, PROT_READ | PROT_EXEC));
+	EXPECT_EQ(EACCES, errno);
+	munmap(p, len);
+	close(fd);
+
+	/* Control: the same call on the exec mount's node succeeds. */
+	fd = open(m.exec_node, O_RDWR);
+	ASSERT_LE(0, fd);
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_EXEC, MAP_SHARED,
+		    off);
+	munmap(p, len);
+	close(fd);
+	exec_mounts_cleanup(&m);
+}
+
+TEST_HARNESS_MAIN
