@@ -120,6 +120,12 @@ static inline long b_check(const void *buf, size_t len, uint64_t dev_off,
 	return -1;
 }
 
+/* The pattern's byte at any device offset (little-endian words). */
+static inline unsigned char b_byte(uint64_t dev_off, uint64_t seed)
+{
+	return b_word(dev_off & ~7ULL, seed) >> (8 * (dev_off & 7));
+}
+
 /* Byte index of the first non-zero byte, or -1 when all are zero. */
 static inline long b_check_zero(const void *buf, size_t len)
 {

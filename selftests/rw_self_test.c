@@ -1,0 +1,294 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Claim 17: read() into, and write() from, the device's own mapping.
+ *
+ * The user buffer of read()/write() may be a mapping of the very device
+ * being read or written. Copying to/from it faults, and the fault handler
+ * needs the device's pages: a driver holding a lock (or a locked folio)
+ * across the copy deadlocks. Covered: different pages, the same pages,
+ * overlapping ranges, and buffers on pages that are not allocated yet
+ * (the fault then allocates while read()/write() is in progress; with
+ * the same unallocated pages, write() and the fault want the same folio).
+ *
+ * The device is reloaded first, so "not allocated" is known to hold; the
+ * operations run in a child with alarm(), and the parent waits a bounded
+ * time, so a deadlock fails the test (naming the operation) instead of
+ * hanging it.
+ *
+ * Overlapping copies have memmove() results when the destination is below
+ * the source (any forward copy, in any step size, gets that right). With
+ * the destination above the source the result depends on the copy's step
+ * size (per folio in the driver, then per CPU copy loop), as for memcpy():
+ * those two only have to complete with the full count.
+ */
+/*
+ * The harness has unused parameters, and TEST_F() keeps a variable across
+ * setjmp(): -Wextra -Werror would reject both.
+ */
+#pragma GCC diagnostic ignored "-Wunused-parameter"
+#pragma GCC diagnostic ignored "-Wclobbered"
+#include "kselftest_harness.h"
+#include "mmapdemo_b_util.h"
+
+#define RW_BASE		(8 * MIB)
+#define NR_CHUNKS	14
+#define CHILD_ALARM_S	20
+#define CHILD_WAIT_S	30
+
+/* Chunk roles; "pre" chunks are filled before the operations. */
+enum {
+	K_SRC,		/* pre: source of op 1 and 2 */
+	K_W_DST,	/* fresh: write() destination, buffer elsewhere */
+	K_R_DST,	/* fresh: read() destination buffer */
+	K_HOLE_DST,	/* pre: buffer of a read() from a hole */
+	K_HOLE,		/* fresh: that hole */
+	K_ZERO_SRC,	/* fresh: buffer of a write() */
+	K_ZERO_DST,	/* pre: destination of that write() */
+	K_SAME,		/* pre: write()/read() with buffer == file range */
+	K_SAME_W_NEW,	/* fresh: same, write() */
+	K_SAME_R_NEW,	/* fresh: same, read() */
+	K_OVL_W,	/* pre: overlapping write(), destination lower */
+	K_OVL_R,	/* pre: overlapping read(), destination lower */
+	K_OVL_W_UP,	/* pre: overlapping write(), destination higher */
+	K_OVL_R_UP,	/* pre: overlapping read(), destination higher */
+};
+
+static const bool chunk_prefilled[NR_CHUNKS] = {
+	[K_SRC] = true, [K_HOLE_DST] = true, [K_ZERO_DST] = true,
+	[K_SAME] = true, [K_OVL_W] = true, [K_OVL_R] = true,
+	[K_OVL_W_UP] = true, [K_OVL_R_UP] = true,
+};
+
+#define NR_OPS	12
+
+struct rw_results {
+	volatile int step;		/* operation in progress */
+	volatile int done;
+	ssize_t ret[NR_OPS];
+	int err[NR_OPS];
+};
+
+static const char *const op_names[NR_OPS] = {
+	"write() from other mapped pages into unallocated pages",
+	"read() into unallocated mapped pages",
+	"read() of a hole into mapped pages",
+	"write() from unallocated mapped pages",
+	"write() with buffer == same file range",
+	"read() with buffer == same file range",
+	"write() with buffer == same unallocated range",
+	"read() with buffer == same unallocated range",
+	"write() overlapping, destination lower",
+	"read() overlapping, destination lower",
+	"write() overlapping, destination higher",
+	"read() overlapping, destination higher",
+};
+
+static size_t chunk;	/* bytes per chunk: whole folios, >= 16 pages */
+static size_t n_io;	/* bytes per operation: 2 pages + 120 */
+static size_t o_io;	/* unaligned start inside a chunk */
+static size_t d_ovl;	/* overlap distance (< n_io) */
+
+static uint64_t ch(int k)
+{
+	return RW_BASE + (uint64_t)k * chunk;
+}
+
+static uint64_t seed_of(int k)
+{
+	return 0x5e1f0000ULL + k;
+}
+
+#define DO(i, call) do {				\
+	r->step = (i);					\
+	errno = 0;					\
+	r->ret[i] = (call);				\
+	r->err[i] = errno;				\
+} while (0)
+
+/* The child: every operation takes its buffer from the mapping. */
+static void run_ops(int fd, char *map, struct rw_results *r)
+{
+#define M(off) (map + ((off) - RW_BASE))
+	size_t o = o_io, n = n_io, d = d_ovl;
+
+	alarm(CHILD_ALARM_S);
+	DO(0, pwrite(fd, M(ch(K_SRC) + o), n, ch(K_W_DST) + 2 * o));
+	DO(1, pread(fd, M(ch(K_R_DST) + o), n, ch(K_SRC) + 3 * o));
+	DO(2, pread(fd, M(ch(K_HOLE_DST) + o), n, ch(K_HOLE) + o));
+	DO(3, pwrite(fd, M(ch(K_ZERO_SRC) + o), n, ch(K_ZERO_DST) + o));
+	DO(4, pwrite(fd, M(ch(K_SAME) + o), n, ch(K_SAME) + o));
+	DO(5, pread(fd, M(ch(K_SAME) + o), n, ch(K_SAME) + o));
+	DO(6, pwrite(fd, M(ch(K_SAME_W_NEW) + o), n, ch(K_SAME_W_NEW) + o));
+	DO(7, pread(fd, M(ch(K_SAME_R_NEW) + o), n, ch(K_SAME_R_NEW) + o));
+	DO(8, pwrite(fd, M(ch(K_OVL_W) + o + d), n, ch(K_OVL_W) + o));
+	DO(9, pread(fd, M(ch(K_OVL_R) + o), n, ch(K_OVL_R) + o + d));
+	DO(10, pwrite(fd, M(ch(K_OVL_W_UP) + o), n, ch(K_OVL_W_UP) + o + d));
+	DO(11, pread(fd, M(ch(K_OVL_R_UP) + o + d), n, ch(K_OVL_R_UP) + o));
+	alarm(0);
+	r->done = 1;
+#undef M
+}
+
+/*
+ * -1 if the device holds at dev_off the bytes that pattern seed has at
+ * src_off (zeros if seed is 0), else the index of the first wrong byte.
+ */
+static long dev_equals(int fd, uint64_t dev_off, size_t len,
+		       uint64_t src_off, uint64_t seed)
+{
+	unsigned char *buf = malloc(len);
+	long bad = -1;
+	size_t i;
+
+	if (!buf || b_pread_all(fd, buf, len, dev_off)) {
+		free(buf);
+		return 0;
+	}
+	for (i = 0; i < len && bad < 0; i++)
+		if (buf[i] != (seed ? b_byte(src_off + i, seed) : 0))
+			bad = i;
+	free(buf);
+	return bad;
+}
+
+/* The parts of chunk k outside [k + o, k + o + len) kept their pattern. */
+static long rest_intact(int fd, int k, size_t o, size_t len)
+{
+	long bad = dev_equals(fd, ch(k), o, ch(k), seed_of(k));
+
+	if (bad >= 0)
+		return bad;
+	bad = dev_equals(fd, ch(k) + o + len, chunk - o - len,
+			 ch(k) + o + len, seed_of(k));
+	return bad >= 0 ? (long)(o + len) + bad : -1;
+}
+
+FIXTURE(rw_self) {
+	int unused;
+};
+
+FIXTURE_SETUP(rw_self)
+{
+	char out[512];
+
+	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
+	/* A fresh device: every chunk not filled below is unallocated. */
+	ASSERT_EQ(0, b_reload_module(out, sizeof(out))) {
+		TH_LOG("reload: %s", out);
+	}
+	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+}
+
+FIXTURE_TEARDOWN_PARENT(rw_self)
+{
+	b_ensure_loaded();
+}
+
+TEST_F_TIMEOUT(rw_self, rw_self, 90)
+{
+	size_t psize = page_size(), folio = b_folio_size(), o, n, d;
+	struct rw_results *r;
+	long long prefilled = 0;
+	int fd, k, i, status;
+	char *map;
+	pid_t pid;
+
+	ASSERT_LT(0UL, folio);
+	chunk = b_round_up(16 * psize, folio);
+	n_io = n = 2 * psize + 120;
+	o_io = o = 100;
+	d_ovl = d = psize + 36;
+	ASSERT_LE((long long)(ch(NR_CHUNKS)), b_dev_size());
+	ASSERT_LE(4 * o + n + d, chunk);
+
+	fd = b_open_dev();
+	ASSERT_LE(0, fd);
+	for (k = 0; k < NR_CHUNKS; k++) {
+		if (!chunk_prefilled[k])
+			continue;
+		ASSERT_EQ(0, b_dev_fill(fd, chunk, ch(k), seed_of(k)));
+		prefilled += chunk;
+	}
+	/* Exactly the prefilled chunks are allocated, no other. */
+	ASSERT_EQ(prefilled, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+
+	map = mmap(NULL, NR_CHUNKS * chunk, PROT_READ | PROT_WRITE, MAP_SHARED,
+		   fd, RW_BASE);
+	ASSERT_NE(MAP_FAILED, map);
+	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
+		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, r);
+	r->step = -1;
+
+	fflush(stdout);
+	fflush(stderr);
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		run_ops(fd, map, r);
+		_exit(0);
+	}
+	status = b_wait_timeout(pid, CHILD_WAIT_S);
+	if (status == -1) {
+		char path[64], *stack;
+
+		snprintf(path, sizeof(path), "/proc/%d/stack", pid);
+		stack = b_read_file(path);
+		TH_LOG("child stuck in op %d (%s), task state %c; kernel stack:\n%s",
+		       r->step, r->step >= 0 ? op_names[r->step] : "-",
+		       b_task_state(pid), stack ? stack : "?");
+		free(stack);
+		kill(pid, SIGKILL);
+		/* Do not touch the device: it may be stuck too. */
+		ASSERT_TRUE(false);
+	}
+	ASSERT_TRUE(WIFEXITED(status) && r->done) {
+		TH_LOG("child %s in op %d (%s)",
+		       WIFSIGNALED(status) && WTERMSIG(status) == SIGALRM ?
+		       "timed out (deadlock?)" : "died",
+		       r->step, r->step >= 0 ? op_names[r->step] : "-");
+	}
+	for (i = 0; i < NR_OPS; i++) {
+		EXPECT_EQ((ssize_t)n, r->ret[i]) {
+			TH_LOG("op %d (%s): %s", i, op_names[i],
+			       strerror(r->err[i]));
+		}
+	}
+
+	/* 0: write() from pages of K_SRC into unallocated K_W_DST. */
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_W_DST) + 2 * o, n, ch(K_SRC) + o,
+				 seed_of(K_SRC)));
+	/* 1: read() of K_SRC into unallocated mapped K_R_DST. */
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_R_DST) + o, n, ch(K_SRC) + 3 * o,
+				 seed_of(K_SRC)));
+	/* 2: read() of a hole: zeros, the rest of the buffer chunk intact. */
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_HOLE_DST) + o, n, 0, 0));
+	EXPECT_EQ(-1, rest_intact(fd, K_HOLE_DST, o, n));
+	/* 3: write() from unallocated mapped pages: zeros. */
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_ZERO_DST) + o, n, 0, 0));
+	EXPECT_EQ(-1, rest_intact(fd, K_ZERO_DST, o, n));
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_ZERO_SRC), chunk, 0, 0));
+	/* 4, 5: same range, allocated: unchanged. */
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_SAME), chunk, ch(K_SAME),
+				 seed_of(K_SAME)));
+	/* 6, 7: same range, unallocated: zeros (and nothing else). */
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_SAME_W_NEW), chunk, 0, 0));
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_SAME_R_NEW), chunk, 0, 0));
+	/* 8: write() overlapping, destination lower: memmove() result. */
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_OVL_W) + o, n, ch(K_OVL_W) + o + d,
+				 seed_of(K_OVL_W)));
+	EXPECT_EQ(-1, rest_intact(fd, K_OVL_W, o, n));
+	/* 9: read() overlapping, destination lower: memmove() result. */
+	EXPECT_EQ(-1, dev_equals(fd, ch(K_OVL_R) + o, n, ch(K_OVL_R) + o + d,
+				 seed_of(K_OVL_R)));
+	EXPECT_EQ(-1, rest_intact(fd, K_OVL_R, o, n));
+	/* 10, 11: only the parts outside the destination are defined. */
+	EXPECT_EQ(-1, rest_intact(fd, K_OVL_W_UP, o + d, n));
+	EXPECT_EQ(-1, rest_intact(fd, K_OVL_R_UP, o + d, n));
+
+	munmap(r, sizeof(*r));
+	munmap(map, NR_CHUNKS * chunk);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
