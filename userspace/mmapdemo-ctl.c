@@ -170,18 +170,25 @@ static bool kmsg_is_noise(const char *msg)
 	       strstr(msg, "taints kernel");
 }
 
+#define KERNEL_LOG_LINES	16
+
+struct kernel_log {
+	char lines[KERNEL_LOG_LINES][256];
+	int count;
+};
+
 /*
- * Print the new kernel log lines about @module, or about modules at all
- * (e.g. "Loading of unsigned module is rejected"); returns how many.
+ * Collect the new kernel log lines about @module, or about modules at all
+ * (e.g. "Loading of unsigned module is rejected").
  */
-static int kmsg_show_new(int fd, const char *module)
+static void kmsg_collect(int fd, const char *module, struct kernel_log *log)
 {
 	char record[4096];
-	int shown = 0;
 
+	log->count = 0;
 	if (fd < 0)
-		return 0;
-	for (;;) {
+		return;
+	while (log->count < KERNEL_LOG_LINES) {
 		ssize_t n = read(fd, record, sizeof(record) - 1);
 		char *msg, *end;
 
@@ -203,10 +210,67 @@ static int kmsg_show_new(int fd, const char *module)
 		if ((!strstr(msg, module) && !strstr(msg, "module")) ||
 		    kmsg_is_noise(msg))
 			continue;
-		error_msg("kernel log: %s", msg);
-		shown++;
+		snprintf(log->lines[log->count++], sizeof(log->lines[0]), "%s",
+			 msg);
 	}
-	return shown;
+}
+
+static void kmsg_show(const struct kernel_log *log)
+{
+	int i;
+
+	for (i = 0; i < log->count; i++)
+		error_msg("kernel log: %s", log->lines[i]);
+}
+
+/*
+ * The parameter the kernel refused, from its "`VALUE' invalid for
+ * parameter `NAME'" line; NULL when the log does not say.
+ */
+static const char *rejected_param(const struct kernel_log *log,
+				  char *name, size_t len)
+{
+	static const char marker[] = "invalid for parameter ";
+	int i;
+
+	for (i = 0; i < log->count; i++) {
+		const char *p = strstr(log->lines[i], marker);
+		size_t n;
+
+		if (!p)
+			continue;
+		p += sizeof(marker) - 1;
+		p += strspn(p, "`'\"");
+		n = strcspn(p, "`'\"");
+		if (!n || n >= len)
+			continue;
+		memcpy(name, p, n);
+		name[n] = '\0';
+		return name;
+	}
+	return NULL;
+}
+
+/* The "NAME=VALUE" word of @options for parameter @name, or NULL. */
+static const char *option_word(const char *options, const char *name,
+			       char *word, size_t len)
+{
+	size_t name_len = strlen(name);
+	const char *p = options;
+
+	while (*p) {
+		size_t n = strcspn(p, " ");
+
+		if (n > name_len && p[name_len] == '=' &&
+		    !strncmp(p, name, name_len) && n < len) {
+			memcpy(word, p, n);
+			word[n] = '\0';
+			return word;
+		}
+		p += n;
+		p += strspn(p, " ");
+	}
+	return NULL;
 }
 
 /* ---- load ----------------------------------------------------------- */
@@ -354,9 +418,10 @@ static void explain_eperm(const char *what)
 }
 
 static void explain_load_error(int err, struct kmod_module *mod,
-			       const char *path, const char *options)
+			       const char *path, const char *options,
+			       const struct kernel_log *log)
 {
-	char what[PATH_MAX + 32];
+	char what[PATH_MAX + 32], name[64], word[MAX_OPTIONS_LEN];
 	char *vermagic;
 
 	switch (err) {
@@ -384,12 +449,19 @@ static void explain_load_error(int err, struct kmod_module *mod,
 		break;
 	case EINVAL:
 	case ERANGE:
-		if (options[0])
-			error_msg("cannot load %s: the driver rejected the parameters '%s' (%s); see 'dmesg' for which one",
-				  path, options, strerror(err));
-		else
+		if (!options[0]) {
 			error_msg("cannot load %s: %s; see 'dmesg'", path,
 				  strerror(err));
+		} else if (!strchr(options, ' ') ||
+			   (rejected_param(log, name, sizeof(name)) &&
+			    option_word(options, name, word, sizeof(word)))) {
+			error_msg("cannot load %s: the driver rejected parameter %s (%s); see 'dmesg'",
+				  path, strchr(options, ' ') ? word : options,
+				  strerror(err));
+		} else {
+			error_msg("cannot load %s: the driver rejected one of the parameters '%s' (%s); see 'dmesg' for which one",
+				  path, options, strerror(err));
+		}
 		break;
 	case ENOEXEC:
 		vermagic = module_vermagic(mod);
@@ -479,6 +551,7 @@ static int cmd_load(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
+	struct kernel_log kernel_log = { .count = 0 };
 	char options[MAX_OPTIONS_LEN];
 	struct kmod_module *mod = NULL;
 	const char *path = NULL;
@@ -490,6 +563,8 @@ static int cmd_load(int argc, char **argv)
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'm':
+			if (!*optarg)
+				return usage_error("load: empty module path");
 			path = optarg;
 			break;
 		case 'h':
@@ -523,7 +598,7 @@ static int cmd_load(int argc, char **argv)
 
 	/* Checked first so the message is clear even if the files differ. */
 	if (kmod_module_get_initstate(mod) >= 0) {
-		explain_load_error(EEXIST, mod, path, options);
+		explain_load_error(EEXIST, mod, path, options, &kernel_log);
 		status = EXIT_FAILURE;
 		goto out;
 	}
@@ -531,8 +606,9 @@ static int cmd_load(int argc, char **argv)
 	kmsg_fd = kmsg_open_at_end();
 	err = kmod_module_insert_module(mod, 0, options);
 	if (err < 0) {
-		explain_load_error(-err, mod, path, options);
-		kmsg_show_new(kmsg_fd, MMAPDEMO_NAME);
+		kmsg_collect(kmsg_fd, MMAPDEMO_NAME, &kernel_log);
+		explain_load_error(-err, mod, path, options, &kernel_log);
+		kmsg_show(&kernel_log);
 		status = EXIT_FAILURE;
 	} else {
 		printf("loaded %s%s%s\n", path,
