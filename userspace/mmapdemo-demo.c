@@ -918,10 +918,10 @@ int main(int argc, char **argv)
 	       end.allocated_bytes - start.allocated_bytes);
 	printf("  vmas:            %lld -> %lld (%+lld)\n", start.vmas,
 	       end.vmas, end.vmas - start.vmas);
-	printf("Each process that touches a page of its own mapping for the first\n"
-	       "time calls .fault, even if another process already mapped that page:\n"
-	       "page tables belong to a process. A write to a MAP_PRIVATE page that\n"
-	       "is already mapped is copied by the kernel without the driver.\n"
+	printf("The first touch of a page through a mapping makes the kernel call the\n"
+	       "driver's .fault, even if another process has that page mapped already:\n"
+	       "each process has its own page tables. A write to a MAP_PRIVATE page\n"
+	       "that is already mapped is copied by the kernel without the driver.\n"
 	       "Backing pages stay allocated while the module is loaded (the device\n"
 	       "keeps its content); they are freed when it is unloaded.\n");
 	check(end.faults > start.faults,
