@@ -52,7 +52,7 @@ TEST(args_unaligned_offset_einval)
 	int fd;
 
 	fd = open_dev(_metadata, O_RDWR);
-	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
 		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, base + bad[i]);
 		EXPECT_EQ(MAP_FAILED, p) {

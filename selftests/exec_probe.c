@@ -20,8 +20,8 @@
 
 static int usage(void)
 {
-	fprintf(stderr, "usage: exec_probe maps | fd FD OFF LEN SEED | "
-		"check OFF LEN SEED | fill OFF LEN SEED\n");
+	fputs("usage: exec_probe maps | fd FD OFF LEN SEED |\n", stderr);
+	fputs("       check OFF LEN SEED | fill OFF LEN SEED\n", stderr);
 	return 2;
 }
 
