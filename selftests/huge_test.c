@@ -77,6 +77,7 @@ TEST_F_TIMEOUT(huge, huge, 90)
 		ASSERT_NE(MAP_FAILED, perturb[i]);
 		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, HUGE_OFF);
 		ASSERT_NE(MAP_FAILED, map);
+		/* Braces: EXPECT_EQ() is not a single statement. */
 		if (pmd) {
 			EXPECT_EQ(0UL, (uintptr_t)map % PMD_SZ);
 		} else {

@@ -15,10 +15,11 @@
  * The memory check compares the allocator's free memory right before and
  * after delete_module(). MemFree alone misses pages parked on the per-CPU
  * free lists (order 0 and PMD order both go there), so those are counted
- * too (/proc/zoneinfo). The tolerance is 1/16 of the device's memory plus
- * 1 MiB: it absorbs what the otherwise idle VM allocates meanwhile (a few
- * pages for the /proc reads, kworkers, slab) but not a leak of one 2 MiB
- * folio out of 32, nor any leak with folio_order=0 beyond 1/16.
+ * too (/proc/zoneinfo). Measured that way the freed memory matched
+ * allocated_bytes within 64 KiB (6.1 and 6.12, folio_order 9 and 0; the
+ * rest of the idle VM allocates or frees a few pages meanwhile). The
+ * tolerance, 1 MiB plus 1/64 of the device's memory (< 2 MiB for 64 MiB),
+ * absorbs that noise but not the leak of a single 2 MiB folio.
  *
  * The fixture teardown (in the parent, so it also runs after a crash)
  * reloads the module with the run's arguments if it is not loaded.
@@ -103,7 +104,7 @@ TEST_F_TIMEOUT(lifetime, lifetime, 120)
 	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
 	alloc = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 	ASSERT_LE((long long)len, alloc);
-	tol = alloc / 16 + (long long)MIB;
+	tol = alloc / 64 + (long long)MIB;
 	avail_before = b_meminfo_kb("MemAvailable");
 	before = b_free_bytes();
 	ASSERT_LT(0, before);

@@ -35,7 +35,7 @@ TEST(msync_semantics)
 	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
 	ASSERT_NE(MAP_FAILED, map);
 
-	for (i = 0; i < sizeof(flags) / sizeof(flags[0]); i++) {
+	for (i = 0; i < ARRAY_SIZE(flags); i++) {
 		uint64_t seed = 0x35c0000ULL + i;
 
 		/* Mapping -> msync -> read(): every flag keeps the data. */

@@ -230,14 +230,14 @@ TEST_F_TIMEOUT(rw_self, rw_self, 90)
 	}
 	status = b_wait_timeout(pid, CHILD_WAIT_S);
 	if (status == -1) {
-		char path[64], *stack;
+		char path[64], *wchan;
 
-		snprintf(path, sizeof(path), "/proc/%d/stack", pid);
-		stack = b_read_file(path);
-		TH_LOG("child stuck in op %d (%s), task state %c; kernel stack:\n%s",
+		snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
+		wchan = b_read_file(path);
+		TH_LOG("child stuck in op %d (%s), task state %c, waiting in %s",
 		       r->step, r->step >= 0 ? op_names[r->step] : "-",
-		       b_task_state(pid), stack ? stack : "?");
-		free(stack);
+		       b_task_state(pid), wchan ? wchan : "?");
+		free(wchan);
 		kill(pid, SIGKILL);
 		/* Do not touch the device: it may be stuck too. */
 		ASSERT_TRUE(false);
