@@ -2,7 +2,8 @@
 /*
  * Helpers for the mmap argument/semantics selftests (shared, private, fork,
  * exec, procmaps, args, prot, flags, errno) and their exec_* helpers.
- * Plain libc only: no harness macros, so helper programs can use it too.
+ * Plain libc, so the helper programs can use it too; the few helpers at the
+ * end that use ASSERT_* exist only if kselftest_harness.h came first.
  */
 #ifndef MMAPDEMO_ARGS_UTIL_H
 #define MMAPDEMO_ARGS_UTIL_H
