@@ -55,9 +55,15 @@ TEST(ipc)
 	uint64_t nonce;
 	pid_t ping, pong;
 	double deadline;
+	long long off;
 	int fd, st_ping, st_pong;
 
-	ASSERT_LE(B_MIN_DEV_SIZE, b_dev_size());
+	off = b_region(B_OFF_IPC, sizeof(blk));
+	/* A missing device is a failure, a small one a skip. */
+	ASSERT_LT(0, b_dev_size());
+	if (off < 0)
+		SKIP(return, "the device (%lld KiB) is smaller than this test's region",
+		     b_dev_size() / 1024);
 	fd = b_open_dev();
 	ASSERT_LE(0, fd);
 
@@ -65,11 +71,11 @@ TEST(ipc)
 	nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(b_now() * 1e6);
 	blk.nonce = nonce;
 	blk.state = B_IPC_IDLE;
-	ASSERT_EQ(0, b_pwrite_all(fd, &blk, sizeof(blk), B_OFF_IPC));
+	ASSERT_EQ(0, b_pwrite_all(fd, &blk, sizeof(blk), off));
 
-	pong = spawn_helper("ipc_pong", B_OFF_IPC, nonce);
+	pong = spawn_helper("ipc_pong", off, nonce);
 	ASSERT_LT(0, pong);
-	ping = spawn_helper("ipc_ping", B_OFF_IPC, nonce);
+	ping = spawn_helper("ipc_ping", off, nonce);
 	ASSERT_LT(0, ping);
 
 	/* Both are done within one wait period of each other, or broken. */
@@ -84,7 +90,7 @@ TEST(ipc)
 	EXPECT_EQ(0, st_pong);
 
 	/* What the two left in the device, seen through read(). */
-	ASSERT_EQ(0, b_pread_all(fd, &blk, sizeof(blk), B_OFF_IPC));
+	ASSERT_EQ(0, b_pread_all(fd, &blk, sizeof(blk), off));
 	EXPECT_EQ(nonce, blk.nonce);
 	EXPECT_EQ(B_IPC_DONE, blk.state);
 	EXPECT_EQ(ping, blk.ping_pid);

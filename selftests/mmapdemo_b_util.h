@@ -8,7 +8,8 @@
  * persists while the module stays loaded, so every test writes its own
  * distinctive pattern before checking anything; the offsets are only kept
  * apart so that a failing test leaves evidence another one does not
- * overwrite:
+ * overwrite. On a smaller device (module argument size=) b_region() moves
+ * a region down to the highest 2 MiB aligned offset where it fits:
  *
  *   signals      last page of the device (size - 1 page)
  *   munmap       B_OFF_MUNMAP   (34 MiB, 6 MiB)
@@ -45,14 +46,29 @@
 #define B_OFF_MREMAP	(42 * MIB)
 #define B_OFF_MADVISE	(46 * MIB)
 #define B_OFF_IPC	(54 * MIB)
-/* Every fixed offset above fits in a device of at least this size. */
-#define B_MIN_DEV_SIZE	(64LL * 1024 * 1024)
 
 #define PMD_SZ		(2 * MIB)
 
 static inline long long b_dev_size(void)
 {
 	return mmapdemo_attr(MMAPDEMO_ATTR_SIZE);
+}
+
+/*
+ * Where a test's region of len bytes goes: at off if it fits in the
+ * device, else at the highest 2 MiB aligned offset that fits; -1 if the
+ * device is smaller than len.
+ */
+static inline long long b_region(long long off, size_t len)
+{
+	long long size = b_dev_size();
+
+	if (size < (long long)len)
+		return -1;
+	if (off + (long long)len <= size)
+		return off;
+	return (size - (long long)len) / (2LL * 1024 * 1024) *
+	       (2LL * 1024 * 1024);
 }
 
 static inline int b_open_dev(void)

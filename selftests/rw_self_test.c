@@ -30,12 +30,17 @@
 #include "kselftest_harness.h"
 #include "mmapdemo_b_util.h"
 
-#define RW_BASE		(8 * MIB)
+#define RW_OFF		(8 * MIB)
 #define NR_CHUNKS	14
 #define CHILD_ALARM_S	20
 #define CHILD_WAIT_S	30
 
-/* Chunk roles; "pre" chunks are filled before the operations. */
+/*
+ * Chunk roles; "pre" chunks are filled before the operations. A chunk is
+ * 16 pages. The pre chunks lie side by side (their folios are allocated
+ * by the filling); each fresh chunk starts a folio of its own, so that no
+ * other chunk's use allocates it.
+ */
 enum {
 	K_SRC,		/* pre: source of op 1 and 2 */
 	K_W_DST,	/* fresh: write() destination, buffer elsewhere */
@@ -83,14 +88,15 @@ static const char *const op_names[NR_OPS] = {
 	"read() overlapping, destination higher",
 };
 
-static size_t chunk;	/* bytes per chunk: whole folios, >= 16 pages */
+static uint64_t chunk_off[NR_CHUNKS];	/* device offset of each chunk */
+static size_t chunk;	/* bytes per chunk: 16 pages */
 static size_t n_io;	/* bytes per operation: 2 pages + 120 */
 static size_t o_io;	/* unaligned start inside a chunk */
 static size_t d_ovl;	/* overlap distance (< n_io) */
 
 static uint64_t ch(int k)
 {
-	return RW_BASE + (uint64_t)k * chunk;
+	return chunk_off[k];
 }
 
 static uint64_t seed_of(int k)
@@ -108,7 +114,7 @@ static uint64_t seed_of(int k)
 /* The child: every operation takes its buffer from the mapping. */
 static void run_ops(int fd, char *map, struct rw_results *r)
 {
-#define M(off) (map + ((off) - RW_BASE))
+#define M(off) (map + ((off) - chunk_off[K_SRC]))
 	size_t o = o_io, n = n_io, d = d_ovl;
 
 	alarm(CHILD_ALARM_S);
@@ -187,18 +193,35 @@ FIXTURE_TEARDOWN_PARENT(rw_self)
 TEST_F_TIMEOUT(rw_self, rw_self, 90)
 {
 	size_t psize = page_size(), folio = b_folio_size(), o, n, d;
+	size_t pre_len = 0, fresh_stride, total;
 	struct rw_results *r;
-	long long prefilled = 0;
-	int fd, k, i, status;
+	long long base;
+	int fd, k, i, status, nr_pre = 0, nr_fresh = 0;
 	char *map;
 	pid_t pid;
 
 	ASSERT_LT(0UL, folio);
-	chunk = b_round_up(16 * psize, folio);
+	chunk = 16 * psize;
 	n_io = n = 2 * psize + 120;
 	o_io = o = 100;
 	d_ovl = d = psize + 36;
-	ASSERT_LE((long long)(ch(NR_CHUNKS)), b_dev_size());
+	for (k = 0; k < NR_CHUNKS; k++)
+		nr_pre += chunk_prefilled[k];
+	pre_len = b_round_up(nr_pre * chunk, folio);
+	fresh_stride = b_round_up(chunk, folio);
+	total = pre_len + (NR_CHUNKS - nr_pre) * fresh_stride;
+	base = b_region(RW_OFF, total);
+	/* A missing device is a failure, a small one a skip. */
+	ASSERT_LT(0, b_dev_size());
+	if (base < 0)
+		SKIP(return, "needs %zu KiB of device, it has %lld KiB",
+		     total / 1024, b_dev_size() / 1024);
+	for (k = 0, nr_pre = 0; k < NR_CHUNKS; k++) {
+		if (chunk_prefilled[k])
+			chunk_off[k] = base + nr_pre++ * chunk;
+		else
+			chunk_off[k] = base + pre_len + nr_fresh++ * fresh_stride;
+	}
 	ASSERT_LE(4 * o + n + d, chunk);
 
 	fd = b_open_dev();
@@ -207,13 +230,12 @@ TEST_F_TIMEOUT(rw_self, rw_self, 90)
 		if (!chunk_prefilled[k])
 			continue;
 		ASSERT_EQ(0, b_dev_fill(fd, chunk, ch(k), seed_of(k)));
-		prefilled += chunk;
 	}
-	/* Exactly the prefilled chunks are allocated, no other. */
-	ASSERT_EQ(prefilled, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	/* Exactly the folios of the prefilled chunks are allocated. */
+	ASSERT_EQ((long long)pre_len,
+		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 
-	map = mmap(NULL, NR_CHUNKS * chunk, PROT_READ | PROT_WRITE, MAP_SHARED,
-		   fd, RW_BASE);
+	map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, base);
 	ASSERT_NE(MAP_FAILED, map);
 	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
@@ -287,7 +309,7 @@ TEST_F_TIMEOUT(rw_self, rw_self, 90)
 	EXPECT_EQ(-1, rest_intact(fd, K_OVL_R_UP, o + d, n));
 
 	munmap(r, sizeof(*r));
-	munmap(map, NR_CHUNKS * chunk);
+	munmap(map, total);
 	close(fd);
 }
 
