@@ -17,7 +17,10 @@
  *
  * Only the touch loop is timed (not mmap or munmap). Faults are the minor
  * plus major faults of getrusage() over the loop, not the driver's own
- * counter.
+ * counter. A sample of a size below 32 MiB repeats the measurement on new
+ * objects until 32 MiB were touched, so that no sample lasts only a few
+ * milliseconds; one untimed pass at the smallest size comes first (under
+ * QEMU TCG, the first run of any code path includes its translation).
  *
  * read()/write(): pread/pwrite in 1 MiB chunks of allocated device pages
  * and of a tmpfs file, and memcpy in 1 MiB chunks through a new MAP_SHARED
@@ -34,6 +37,7 @@
  * document between marker lines. A target that is missed is reported, not
  * an error: the exit status is 1 only when something failed.
  */
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -60,6 +64,7 @@
 #define MIB		(1024UL * 1024UL)
 #define HUGE_SIZE	(2 * MIB)	/* PMD and hugetlb page size */
 #define CHUNK_SIZE	MIB		/* read()/write()/memcpy unit */
+#define SAMPLE_MIN	(32 * MIB)	/* bytes touched or copied per sample */
 #define MAX_SIZES	16
 #define MAX_SERIES	6
 #define JSON_BEGIN	"@@MMAPDEMO-BENCH-JSON-BEGIN@@"
@@ -406,9 +411,12 @@ static long smaps_kib(const void *addr, const char *field)
 	if (!f)
 		die("cannot open /proc/self/smaps: %s", strerror(errno));
 	while (fgets(line, sizeof(line), f)) {
-		/* VMA header lines start with the lower-case hex range. */
-		if (sscanf(line, "%lx-%lx ", &start, &end) == 2 &&
-		    !strchr(line, ':')) {
+		/*
+		 * VMA header lines start with the lower-case hex range,
+		 * field lines with a capitalised name.
+		 */
+		if (!isupper((unsigned char)line[0]) &&
+		    sscanf(line, "%lx-%lx ", &start, &end) == 2) {
 			if (in_vma)
 				break;
 			in_vma = start == (unsigned long)addr;
@@ -527,9 +535,10 @@ struct touch_result {
 	long faults;
 };
 
-static struct touch_result timed_touch(char *p, size_t len, bool write)
+/* Touch @len bytes at @p; add the time and the faults taken to @res. */
+static void timed_touch(char *p, size_t len, bool write,
+			struct touch_result *res)
 {
-	struct touch_result res;
 	long faults = fault_count();
 	double t0 = now_s();
 
@@ -537,17 +546,23 @@ static struct touch_result timed_touch(char *p, size_t len, bool write)
 		touch_write(p, len);
 	else
 		touch_read(p, len);
-	res.seconds = now_s() - t0;
-	res.faults = fault_count() - faults;
-	return res;
+	res->seconds += now_s() - t0;
+	res->faults += fault_count() - faults;
 }
 
 static void record_touch(enum metric_id m, unsigned int size_idx,
 			 unsigned int series, unsigned int rep, size_t len,
-			 struct touch_result res)
+			 const struct touch_result *res)
 {
-	record(m, size_idx, series, rep, len / (double)MIB / res.seconds);
-	record(m + 1, size_idx, series, rep, res.faults / (double)(len / MIB));
+	record(m, size_idx, series, rep, len / (double)MIB / res->seconds);
+	record(m + 1, size_idx, series, rep,
+	       res->faults / (double)(len / MIB));
+}
+
+/* Repetitions of a measurement of @len bytes that make up one sample. */
+static unsigned int passes_for(size_t len)
+{
+	return len >= SAMPLE_MIN ? 1 : (SAMPLE_MIN + len - 1) / len;
 }
 
 /* ---- mapping backends ---------------------------------------------------- */
@@ -626,12 +641,14 @@ static unsigned long long dev_allocated(enum backend b)
 	return dev_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 }
 
-/* first_write, then retouch over the same pages; then first_read. */
-static void bench_mapping(enum backend b, unsigned int size_idx,
-			  unsigned int rep)
+/*
+ * One pass of backend @b over @len bytes: first_write, then retouch over
+ * the same pages, then first_read of other fresh pages. With @pc, also
+ * check the PMD mappings of the read-only mapping.
+ */
+static void mapping_pass(enum backend b, size_t len,
+			 struct touch_result res[3], struct pmd_check *pc)
 {
-	size_t len = sizes[size_idx];
-	struct touch_result res;
 	unsigned long long allocated;
 	struct object obj;
 	char *p;
@@ -639,16 +656,14 @@ static void bench_mapping(enum backend b, unsigned int size_idx,
 	obj = object_new(b, len);
 	allocated = dev_allocated(b);
 	p = object_map(b, &obj, len);
-	res = timed_touch(p, len, true);
-	record_touch(M_FIRST_WRITE, size_idx, b, rep, len, res);
+	timed_touch(p, len, true, &res[0]);
 	unmap_or_die(p, len);
 	if (b == DEV_SHARED || b == DEV_PRIVATE)
 		check_allocated(allocated, len);
 
 	if (backends[b].persistent) {
 		p = object_map(b, &obj, len);
-		res = timed_touch(p, len, true);
-		record_touch(M_RETOUCH, size_idx, b, rep, len, res);
+		timed_touch(p, len, true, &res[1]);
 		unmap_or_die(p, len);
 	}
 	object_free(&obj);
@@ -656,12 +671,10 @@ static void bench_mapping(enum backend b, unsigned int size_idx,
 	obj = object_new(b, len);
 	allocated = dev_allocated(b);
 	p = object_map(b, &obj, len);
-	res = timed_touch(p, len, false);
-	record_touch(M_FIRST_READ, size_idx, b, rep, len, res);
-	if (b == DEV_PRIVATE && rep == 0) {
-		struct pmd_check *pc = &pmd_checks[size_idx];
-
-		/* Untimed: does the read-only mapping keep its PMDs until a
+	timed_touch(p, len, false, &res[2]);
+	if (pc) {
+		/*
+		 * Untimed: does the read-only mapping keep its PMDs until a
 		 * write copies a page (and splits one PMD)?
 		 */
 		pc->mapped_kib = len / 1024;
@@ -673,6 +686,24 @@ static void bench_mapping(enum backend b, unsigned int size_idx,
 	if (b == DEV_SHARED || b == DEV_PRIVATE)
 		check_allocated(allocated, len);
 	object_free(&obj);
+}
+
+static void bench_mapping(enum backend b, unsigned int size_idx,
+			  unsigned int rep)
+{
+	size_t len = sizes[size_idx];
+	unsigned int i, passes = passes_for(len);
+	struct touch_result res[3] = { { 0, 0 } };
+
+	for (i = 0; i < passes; i++)
+		mapping_pass(b, len, res,
+			     b == DEV_PRIVATE && rep == 0 && i == 0 ?
+			     &pmd_checks[size_idx] : NULL);
+	record_touch(M_FIRST_WRITE, size_idx, b, rep, passes * len, &res[0]);
+	if (backends[b].persistent)
+		record_touch(M_RETOUCH, size_idx, b, rep, passes * len,
+			     &res[1]);
+	record_touch(M_FIRST_READ, size_idx, b, rep, passes * len, &res[2]);
 }
 
 /* ---- read()/write() --------------------------------------------------- */
@@ -713,13 +744,16 @@ static void rw_memcpy(int fd, off_t base, size_t len, bool write)
 static double timed_rw(bool mapped, int fd, off_t base, size_t len,
 		       bool write)
 {
+	unsigned int i, passes = passes_for(len);
 	double t0 = now_s();
 
-	if (mapped)
-		rw_memcpy(fd, base, len, write);
-	else
-		rw_syscall(fd, base, len, write);
-	return len / (double)MIB / (now_s() - t0);
+	for (i = 0; i < passes; i++) {
+		if (mapped)
+			rw_memcpy(fd, base, len, write);
+		else
+			rw_syscall(fd, base, len, write);
+	}
+	return passes * len / (double)MIB / (now_s() - t0);
 }
 
 /* Both files are written once first: only allocated pages are measured. */
@@ -920,9 +954,10 @@ static void print_tables(void)
 	for (i = 0; i < nr_targets; i++) {
 		const struct target *t = &targets[i];
 
-		printf("  %-4s %-64s %8.2f%-10s (%s %.2f)\n",
+		printf("  %-4s %-64s %6.2f%s%-10s (%s %.2f)\n",
 		       t->pass ? "PASS" : "MISS", t->text, t->measured,
-		       t->unit, t->at_most ? "<=" : ">=", t->limit);
+		       strcmp(t->unit, "x") && *t->unit ? " " : "", t->unit,
+		       t->at_most ? "<=" : ">=", t->limit);
 	}
 }
 
@@ -1171,6 +1206,13 @@ int main(int argc, char **argv)
 	chunk_buf = map_or_die(CHUNK_SIZE, PROT_READ | PROT_WRITE,
 			       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0, "buffer");
 	memset(chunk_buf, 0x5a, CHUNK_SIZE);
+
+	progress("untimed warm-up pass at %zu MiB", sizes[0] / MIB);
+	for (b = 0; b < NR_BACKENDS; b++) {
+		struct touch_result unused[3] = { { 0, 0 } };
+
+		mapping_pass(b, sizes[0], unused, NULL);
+	}
 
 	for (i = 0; i < nr_sizes; i++) {
 		for (rep = 0; rep < reps; rep++) {
