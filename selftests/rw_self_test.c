@@ -104,15 +104,21 @@ static uint64_t seed_of(int k)
 	return 0x5e1f0000ULL + k;
 }
 
+/*
+ * Each operation starts with the child's page tables for the buffer
+ * zapped (MADV_DONTNEED keeps the device's pages), so that its copy
+ * faults even where an earlier operation mapped the same folio.
+ */
 #define DO(i, call) do {				\
 	r->step = (i);					\
+	madvise(map, map_len, MADV_DONTNEED);		\
 	errno = 0;					\
 	r->ret[i] = (call);				\
 	r->err[i] = errno;				\
 } while (0)
 
 /* The child: every operation takes its buffer from the mapping. */
-static void run_ops(int fd, char *map, struct rw_results *r)
+static void run_ops(int fd, char *map, size_t map_len, struct rw_results *r)
 {
 #define M(off) (map + ((off) - chunk_off[K_SRC]))
 	size_t o = o_io, n = n_io, d = d_ovl;
@@ -247,7 +253,7 @@ TEST_F_TIMEOUT(rw_self, rw_self, 90)
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		run_ops(fd, map, r);
+		run_ops(fd, map, total, r);
 		_exit(0);
 	}
 	status = b_wait_timeout(pid, CHILD_WAIT_S);
