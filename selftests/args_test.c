@@ -11,11 +11,6 @@
  * - "a non-NULL addr is a hint; Linux places the mapping at a nearby page
  *   boundary": a free, unaligned hint is used rounded down to its page.
  */
-/*
- * The code TEST() expands to has an unused parameter, which -Wextra flags;
- * a push/pop around the include does not cover macro expansions.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "mmapdemo_args_util.h"
 

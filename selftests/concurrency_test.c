@@ -21,12 +21,6 @@
  * reloads it again if a failure left it unloaded. NR_ROUNDS rounds use
  * separate ranges to give the race more chances.
  */
-/*
- * The harness has unused parameters, and TEST_F() keeps a variable across
- * setjmp(): -Wextra -Werror would reject both.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "mmapdemo_b_util.h"
 

@@ -28,11 +28,6 @@
  * SIGSEGV/SIGBUS of the same list are signals, not errnos: prot_test and
  *		args_test (SIGSEGV), and the EOVERFLOW test here (SIGBUS).
  */
-/*
- * The code TEST() expands to has an unused parameter, which -Wextra flags;
- * a push/pop around the include does not cover macro expansions.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "mmapdemo_args_util.h"
 

@@ -23,11 +23,6 @@
  * - MAP_ANONYMOUS ignores fd on Linux: passing the device fd gives an
  *   anonymous (zero-filled) mapping, not the device.
  */
-/*
- * The code TEST() expands to has an unused parameter, which -Wextra flags;
- * a push/pop around the include does not cover macro expansions.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "mmapdemo_args_util.h"
 

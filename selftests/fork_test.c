@@ -9,11 +9,6 @@
  * Children report through their exit status (a bit per failed check) and
  * parent and child take turns through pipes.
  */
-/*
- * The code TEST() expands to has an unused parameter, which -Wextra flags;
- * a push/pop around the include does not cover macro expansions.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "mmapdemo_args_util.h"
 

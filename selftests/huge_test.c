@@ -18,12 +18,6 @@
  * zero `faults` counter; the teardown reloads it if a failure left it
  * unloaded.
  */
-/*
- * The harness has unused parameters, and TEST_F() keeps a variable across
- * setjmp(): -Wextra -Werror would reject both.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "mmapdemo_b_util.h"
 

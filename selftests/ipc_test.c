@@ -9,12 +9,6 @@
  * (ipc_ping.c, ipc_pong.c). This test only uses write()/read(): it sets
  * up the block with a fresh nonce, then checks the outcome.
  */
-/*
- * The harness has unused parameters, and TEST_F() keeps a variable across
- * setjmp(): -Wextra -Werror would reject both.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "mmapdemo_b_util.h"
 

@@ -12,12 +12,6 @@
  *   front: the pages become private (anonymous) copies, which no longer
  *   follow the device and do not write to it.
  */
-/*
- * The harness has unused parameters, and TEST_F() keeps a variable across
- * setjmp(): -Wextra -Werror would reject both.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "mmapdemo_b_util.h"
 

@@ -10,12 +10,6 @@
  * MS_SYNC|MS_ASYNC together and an unaligned address are EINVAL, and a
  * range with an unmapped page is ENOMEM.
  */
-/*
- * The harness has unused parameters, and TEST_F() keeps a variable across
- * setjmp(): -Wextra -Werror would reject both.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "mmapdemo_b_util.h"
 

@@ -12,12 +12,6 @@
  * mapping cut inside its first 2 MiB, which with folio_order=9 is mapped
  * by one PMD that the cut has to split.
  */
-/*
- * The harness has unused parameters, and TEST_F() keeps a variable across
- * setjmp(): -Wextra -Werror would reject both.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "mmapdemo_b_util.h"
 

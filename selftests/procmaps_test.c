@@ -6,11 +6,6 @@
  * filesystem it lives on, the offset the mapping starts at (in hex) and 's'
  * for MAP_SHARED, 'p' for MAP_PRIVATE.
  */
-/*
- * The code TEST() expands to has an unused parameter, which -Wextra flags;
- * a push/pop around the include does not cover macro expansions.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "mmapdemo_args_util.h"
 

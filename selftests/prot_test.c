@@ -13,11 +13,6 @@
  *   PROT_READ|PROT_EXEC mapping of a device node on an exec mount; on a
  *   noexec mount mmap(PROT_EXEC) → EPERM.
  */
-/*
- * The code TEST() expands to has an unused parameter, which -Wextra flags;
- * a push/pop around the include does not cover macro expansions.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "mmapdemo_args_util.h"
 

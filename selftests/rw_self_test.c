@@ -21,12 +21,6 @@
  * size (per folio in the driver, then per CPU copy loop), as for memcpy():
  * those two only have to complete with the full count.
  */
-/*
- * The harness has unused parameters, and TEST_F() keeps a variable across
- * setjmp(): -Wextra -Werror would reject both.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "mmapdemo_b_util.h"
 

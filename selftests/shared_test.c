@@ -7,11 +7,6 @@
  * process that opens and maps the device itself, and by read(); a write()
  * is seen through the mappings.
  */
-/*
- * The code TEST() expands to has an unused parameter, which -Wextra flags;
- * a push/pop around the include does not cover macro expansions.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
 #include "kselftest_harness.h"
 #include "mmapdemo_args_util.h"
 

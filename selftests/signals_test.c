@@ -7,12 +7,6 @@
  * while the pages inside the device work. After munmap() the addresses
  * are no longer mapped at all: SIGSEGV (SEGV_MAPERR).
  */
-/*
- * The harness has unused parameters, and TEST_F() keeps a variable across
- * setjmp(): -Wextra -Werror would reject both.
- */
-#pragma GCC diagnostic ignored "-Wunused-parameter"
-#pragma GCC diagnostic ignored "-Wclobbered"
 #include "kselftest_harness.h"
 #include "mmapdemo_b_util.h"
 
