@@ -149,12 +149,12 @@ static size_t copy_iter_to_locked_folio(struct folio *folio, size_t offset,
 	size_t done = 0;
 
 	while (done < bytes) {
+		struct page *page = folio_page(folio, (offset + done) >> PAGE_SHIFT);
 		size_t in_page = offset_in_page(offset + done);
 		size_t n = min(bytes - done, PAGE_SIZE - in_page);
 		size_t copied;
 
-		copied = copy_page_from_iter_atomic(folio_page(folio,
-				(offset + done) >> PAGE_SHIFT), in_page, n, from);
+		copied = copy_page_from_iter_atomic(page, in_page, n, from);
 		done += copied;
 		if (copied < n)
 			break;

@@ -6,6 +6,7 @@
 #ifndef _UAPI_MMAPDEMO_H
 #define _UAPI_MMAPDEMO_H
 
+#include <linux/const.h>
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
@@ -23,10 +24,10 @@
 #define MMAPDEMO_ABI_VERSION	1
 
 /* mmapdemo_info.features */
-#define MMAPDEMO_FEATURE_RESIZE		(1ULL << 0)
-#define MMAPDEMO_FEATURE_PUNCH		(1ULL << 1)
+#define MMAPDEMO_FEATURE_RESIZE		_BITULL(0)
+#define MMAPDEMO_FEATURE_PUNCH		_BITULL(1)
 /* Aligned MAP_SHARED mappings are mapped with one PMD per huge folio. */
-#define MMAPDEMO_FEATURE_PMD_MAPPING	(1ULL << 2)
+#define MMAPDEMO_FEATURE_PMD_MAPPING	_BITULL(2)
 
 /*
  * Every structure is a multiple of 8 bytes with explicit padding, so that
