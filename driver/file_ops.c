@@ -53,8 +53,6 @@ int mmapdemo_mapping_init(struct mmapdemo_device *mdev)
 		simple_release_fs(&mmapdemo_mnt, &mmapdemo_mnt_count);
 		return PTR_ERR(inode);
 	}
-	/* finish_fault() maps a huge folio only below i_size (6.12). */
-	i_size_write(inode, mdev->size);
 	mdev->inode = inode;
 	return 0;
 }
@@ -82,24 +80,27 @@ static loff_t mmapdemo_llseek(struct file *file, loff_t offset, int whence)
 {
 	struct mmapdemo_device *mdev = mmapdemo_from_file(file);
 
-	return fixed_size_llseek(file, offset, whence, mdev->size);
+	return fixed_size_llseek(file, offset, whence,
+				  mmapdemo_store_size(&mdev->store));
 }
 
 /*
- * Copy between the device and user memory one folio at a time, holding
- * only a folio reference: the user buffer may be a mapping of this very
- * device, and faulting it in must not wait for anything held here.
+ * read() copies from a folio it holds only a reference on: the user
+ * buffer may be a mapping of this very device, and faulting it in must
+ * not wait for anything held here. A read racing a punch may see the
+ * old bytes; one that starts after the punch returned cannot.
  */
 static ssize_t mmapdemo_read_iter(struct kiocb *iocb, struct iov_iter *to)
 {
 	struct mmapdemo_device *mdev = mmapdemo_from_file(iocb->ki_filp);
+	loff_t size = mmapdemo_store_size(&mdev->store);
 	loff_t pos = iocb->ki_pos;
 	size_t count, done = 0;
 	ssize_t err = -EFAULT;
 
-	if (pos >= mdev->size || !iov_iter_count(to))
+	if (pos >= size || !iov_iter_count(to))
 		return 0;
-	count = min_t(u64, iov_iter_count(to), mdev->size - pos);
+	count = min_t(u64, iov_iter_count(to), size - pos);
 
 	while (count) {
 		struct folio *folio;
@@ -137,42 +138,79 @@ static ssize_t mmapdemo_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	return done ? done : err;
 }
 
+/*
+ * Copy into a locked folio with page faults disabled, one page at a time
+ * (a highmem page can only be mapped alone). A short copy means a user
+ * page was not present.
+ */
+static size_t copy_iter_to_locked_folio(struct folio *folio, size_t offset,
+					size_t bytes, struct iov_iter *from)
+{
+	size_t done = 0;
+
+	while (done < bytes) {
+		struct page *page = folio_page(folio, (offset + done) >> PAGE_SHIFT);
+		size_t in_page = offset_in_page(offset + done);
+		size_t n = min(bytes - done, PAGE_SIZE - in_page);
+		size_t copied;
+
+		copied = copy_page_from_iter_atomic(page, in_page, n, from);
+		done += copied;
+		if (copied < n)
+			break;
+	}
+	return done;
+}
+
+/*
+ * write() copies under the folio lock, so that a punch or shrink cannot
+ * free the folio under it and lose the data. The lock forbids faulting
+ * (the source may be this device's own mapping, whose fault takes the
+ * same lock), so, like generic_perform_write(), the source is faulted in
+ * first and copied with faults disabled, and a copy cut short by a
+ * page that went away again is retried.
+ */
 static ssize_t mmapdemo_write_iter(struct kiocb *iocb, struct iov_iter *from)
 {
 	struct mmapdemo_device *mdev = mmapdemo_from_file(iocb->ki_filp);
 	loff_t pos = iocb->ki_pos;
 	size_t count, done = 0;
-	ssize_t err = -EFAULT;
+	ssize_t err = 0;
 
-	if (!iov_iter_count(from))
+	count = iov_iter_count(from);
+	if (!count)
 		return 0;
-	if (pos >= mdev->size)
-		return -ENOSPC;
-	count = min_t(u64, iov_iter_count(from), mdev->size - pos);
 
 	while (count) {
 		struct folio *folio;
 		size_t offset, chunk, copied;
 
-		folio = mmapdemo_store_get_folio(&mdev->store,
-						 pos >> PAGE_SHIFT, true);
+		folio = mmapdemo_store_lock_folio(&mdev->store,
+						  pos >> PAGE_SHIFT);
 		if (IS_ERR(folio)) {
 			err = PTR_ERR(folio);
+			/* The device is full, as a disk would be. */
+			if (err == -ENXIO)
+				err = -ENOSPC;
 			break;
 		}
 		offset = pos - folio_pos(folio);
 		chunk = min(count, folio_size(folio) - offset);
-		copied = copy_page_from_iter(folio_page(folio, 0), offset,
-					     chunk, from);
+		copied = copy_iter_to_locked_folio(folio, offset, chunk, from);
+		folio_unlock(folio);
 		folio_put(folio);
 
 		pos += copied;
 		done += copied;
 		count -= copied;
-		if (copied < chunk)
-			break;
 		if (fatal_signal_pending(current)) {
 			err = -EINTR;
+			break;
+		}
+		if (copied < chunk &&
+		    fault_in_iov_iter_readable(from, chunk - copied) ==
+		    chunk - copied) {
+			err = -EFAULT;
 			break;
 		}
 		cond_resched();
@@ -207,4 +245,6 @@ const struct file_operations mmapdemo_fops = {
 	.get_unmapped_area = mmapdemo_get_unmapped_area,
 	/* RAM only: there is never anything to write back. */
 	.fsync = noop_fsync,
+	.unlocked_ioctl = mmapdemo_ioctl,
+	.compat_ioctl = compat_ptr_ioctl,
 };

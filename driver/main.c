@@ -19,40 +19,51 @@
 #include "uapi/mmapdemo.h"
 
 static unsigned long device_size = SZ_64M;
+static unsigned long device_max_size;	/* 0: see mmapdemo_default_max_size() */
 static unsigned int device_folio_order = MMAPDEMO_MAX_FOLIO_ORDER;
 
 /* "size=64M": bytes with an optional K/M/G suffix, like mem= and friends. */
-static int size_param_set(const char *val, const struct kernel_param *kp)
+static int bytes_param_set(const char *val, const struct kernel_param *kp)
 {
-	unsigned long long bytes;
+	unsigned long long bytes, ram;
 	char *end;
 
 	bytes = memparse(val, &end);
 	if (end == val || (*end && *end != '\n')) {
-		pr_err("size=%s: not a number of bytes (K, M, G suffixes allowed)\n",
-		       val);
+		pr_err("%s=%s: not a number of bytes (K, M, G suffixes allowed)\n",
+		       kp->name, val);
 		return -EINVAL;
 	}
 	if (!bytes || !PAGE_ALIGNED(bytes)) {
-		pr_err("size=%llu: must be a non-zero multiple of the page size (%lu)\n",
-		       bytes, PAGE_SIZE);
+		pr_err("%s=%llu: must be a non-zero multiple of the page size (%lu)\n",
+		       kp->name, bytes, PAGE_SIZE);
 		return -EINVAL;
 	}
-	if (bytes > (unsigned long long)totalram_pages() << PAGE_SHIFT) {
-		pr_err("size=%llu: larger than the machine's RAM (%llu bytes)\n",
-		       bytes, (unsigned long long)totalram_pages() << PAGE_SHIFT);
+	ram = (unsigned long long)totalram_pages() << PAGE_SHIFT;
+	if (bytes > ram) {
+		pr_err("%s=%llu: larger than the machine's RAM (%llu bytes)\n",
+		       kp->name, bytes, ram);
 		return -EINVAL;
 	}
 	*(unsigned long *)kp->arg = bytes;
 	return 0;
 }
 
-static const struct kernel_param_ops size_param_ops = {
-	.set = size_param_set,
+static const struct kernel_param_ops bytes_param_ops = {
+	.set = bytes_param_set,
 	.get = param_get_ulong,
 };
-module_param_cb(size, &size_param_ops, &device_size, 0444);
+module_param_cb(size, &bytes_param_ops, &device_size, 0444);
 MODULE_PARM_DESC(size, "Device size in bytes, a page multiple; K/M/G suffixes allowed (default 64M)");
+module_param_cb(max_size, &bytes_param_ops, &device_max_size, 0444);
+MODULE_PARM_DESC(max_size, "Largest size the RESIZE ioctl accepts, at least size (default: 1G or RAM if less, and not below size)");
+
+static unsigned long mmapdemo_default_max_size(void)
+{
+	unsigned long ram = totalram_pages() << PAGE_SHIFT;
+
+	return max(device_size, min_t(unsigned long, SZ_1G, ram));
+}
 
 static int folio_order_param_set(const char *val,
 				 const struct kernel_param *kp)
@@ -95,29 +106,31 @@ static int __init mmapdemo_init(void)
 	struct mmapdemo_device *mdev = &mmapdemo_dev;
 	int err;
 
-	mdev->size = device_size;
-	err = mmapdemo_store_init(&mdev->store, device_size >> PAGE_SHIFT,
-				  device_folio_order);
-	if (err)
-		return err;
+	if (!device_max_size)
+		device_max_size = mmapdemo_default_max_size();
+	if (device_max_size < device_size) {
+		pr_err("max_size=%lu: smaller than size=%lu\n", device_max_size,
+		       device_size);
+		return -EINVAL;
+	}
+	mdev->max_size = device_max_size;
 
 	err = mmapdemo_mapping_init(mdev);
 	if (err)
-		goto err_store;
+		return err;
+	mmapdemo_store_init(&mdev->store, mdev->inode->i_mapping,
+			    device_size >> PAGE_SHIFT, device_folio_order);
 
 	/* Last: the device node appears only once everything behind it works. */
 	err = misc_register(&mdev->misc);
-	if (err)
-		goto err_mapping;
+	if (err) {
+		mmapdemo_mapping_exit(mdev);
+		return err;
+	}
 
-	pr_info("%lu bytes, folio order %u\n", device_size, device_folio_order);
+	pr_info("%lu bytes (at most %lu), folio order %u\n", device_size,
+		device_max_size, device_folio_order);
 	return 0;
-
-err_mapping:
-	mmapdemo_mapping_exit(mdev);
-err_store:
-	mmapdemo_store_destroy(&mdev->store);
-	return err;
 }
 
 /*
@@ -129,8 +142,8 @@ static void __exit mmapdemo_exit(void)
 	struct mmapdemo_device *mdev = &mmapdemo_dev;
 
 	misc_deregister(&mdev->misc);
-	mmapdemo_mapping_exit(mdev);
 	mmapdemo_store_destroy(&mdev->store);
+	mmapdemo_mapping_exit(mdev);
 }
 
 module_init(mmapdemo_init);

@@ -7,6 +7,7 @@
 #include <linux/fs.h>
 #include <linux/miscdevice.h>
 #include <linux/mm_types.h>
+#include <linux/rwsem.h>
 #include <linux/xarray.h>
 
 /*
@@ -17,18 +18,31 @@
  */
 struct mmapdemo_store {
 	struct xarray folios;
+	/* Shared to add folios, exclusive to remove them (see page_store.c). */
+	struct rw_semaphore invalidate_lock;
+	/* Where the folios are mapped: unmapped from here on removal. */
+	struct address_space *mapping;
 	pgoff_t nr_pages;
 	unsigned int folio_order;
 	atomic_long_t allocated_pages;
 };
 
-int mmapdemo_store_init(struct mmapdemo_store *store, pgoff_t nr_pages,
-			unsigned int folio_order);
+void mmapdemo_store_init(struct mmapdemo_store *store,
+			 struct address_space *mapping, pgoff_t nr_pages,
+			 unsigned int folio_order);
 void mmapdemo_store_destroy(struct mmapdemo_store *store);
 struct folio *mmapdemo_store_get_folio(struct mmapdemo_store *store,
 				       pgoff_t index, bool create);
-bool mmapdemo_store_holds(struct mmapdemo_store *store, pgoff_t index,
-			  struct folio *folio);
+struct folio *mmapdemo_store_lock_folio(struct mmapdemo_store *store,
+					pgoff_t index);
+void mmapdemo_store_punch(struct mmapdemo_store *store, pgoff_t start,
+			  pgoff_t nr);
+int mmapdemo_store_resize(struct mmapdemo_store *store, pgoff_t new_pages);
+
+static inline loff_t mmapdemo_store_size(struct mmapdemo_store *store)
+{
+	return (loff_t)READ_ONCE(store->nr_pages) << PAGE_SHIFT;
+}
 
 struct mmapdemo_device {
 	struct miscdevice misc;
@@ -40,7 +54,7 @@ struct mmapdemo_device {
 	 */
 	struct inode *inode;
 	struct mmapdemo_store store;
-	loff_t size;
+	loff_t max_size;
 	atomic_long_t faults;
 	atomic_t vmas;
 };
@@ -54,6 +68,9 @@ static inline struct mmapdemo_device *mmapdemo_from_file(struct file *file)
 extern const struct file_operations mmapdemo_fops;
 int mmapdemo_mapping_init(struct mmapdemo_device *mdev);
 void mmapdemo_mapping_exit(struct mmapdemo_device *mdev);
+
+/* ioctl.c */
+long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 /* vm_ops.c */
 int mmapdemo_mmap(struct file *file, struct vm_area_struct *vma);

@@ -19,7 +19,9 @@ static struct mmapdemo_device *mmapdemo_from_device(struct device *dev)
 static ssize_t size_show(struct device *dev, struct device_attribute *attr,
 			 char *buf)
 {
-	return sysfs_emit(buf, "%lld\n", mmapdemo_from_device(dev)->size);
+	struct mmapdemo_device *mdev = mmapdemo_from_device(dev);
+
+	return sysfs_emit(buf, "%lld\n", mmapdemo_store_size(&mdev->store));
 }
 static DEVICE_ATTR_RO(size);
 

@@ -32,33 +32,24 @@ static void mmapdemo_vm_close(struct vm_area_struct *vma)
 
 /*
  * The folio is returned locked (VM_FAULT_LOCKED) and the core keeps it
- * locked until the PTE or PMD is installed. That is the page cache's
- * protocol against truncation, and it is why the store is checked again
- * under the lock: whoever removes a folio from the store does so under
- * its lock and then zaps the mappings with unmap_mapping_range(), so a
- * fault either installs its entry before the removal (and the zap then
- * finds it) or sees the folio gone here and retries with a fresh one.
+ * locked until the PTE or PMD is installed: the page cache's protocol
+ * against truncation. Removal from the store happens under the same lock
+ * and is followed by unmap_mapping_range(), so a fault either installs
+ * its entry before a punch or shrink (which then zaps it) or finds the
+ * folio gone and takes the new one (see page_store.c).
  */
 static vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf)
 {
 	struct mmapdemo_device *mdev = vmf->vma->vm_private_data;
-	struct mmapdemo_store *store = &mdev->store;
 	struct folio *folio;
 
 	atomic_long_inc(&mdev->faults);
-	for (;;) {
-		if (vmf->pgoff >= READ_ONCE(store->nr_pages))
+	folio = mmapdemo_store_lock_folio(&mdev->store, vmf->pgoff);
+	if (IS_ERR(folio)) {
+		/* Past the end of the device, as past the end of a file. */
+		if (PTR_ERR(folio) == -ENXIO)
 			return VM_FAULT_SIGBUS;
-
-		folio = mmapdemo_store_get_folio(store, vmf->pgoff, true);
-		if (IS_ERR(folio))
-			return vmf_error(PTR_ERR(folio));
-
-		folio_lock(folio);
-		if (likely(mmapdemo_store_holds(store, vmf->pgoff, folio)))
-			break;
-		folio_unlock(folio);
-		folio_put(folio);
+		return vmf_error(PTR_ERR(folio));
 	}
 
 	vmf->page = folio_file_page(folio, vmf->pgoff);
