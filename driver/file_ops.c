@@ -67,6 +67,10 @@ static int mmapdemo_open(struct inode *inode, struct file *file)
 {
 	struct mmapdemo_device *mdev = mmapdemo_from_file(file);
 
+	/* The device is always full to its end: appending has no meaning. */
+	if (file->f_flags & O_APPEND)
+		return -EINVAL;
+
 	/*
 	 * Every device node (and every opener) reaches the same pages, so
 	 * every VMA is linked into the one i_mmap tree that
@@ -177,6 +181,9 @@ static ssize_t mmapdemo_write_iter(struct kiocb *iocb, struct iov_iter *from)
 	size_t count, done = 0;
 	ssize_t err = 0;
 
+	/* O_APPEND can also be set later, with fcntl(F_SETFL). */
+	if (iocb->ki_flags & IOCB_APPEND)
+		return -EINVAL;
 	count = iov_iter_count(from);
 	if (!count)
 		return 0;

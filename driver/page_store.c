@@ -93,12 +93,20 @@ static unsigned int store_fitting_order(struct mmapdemo_store *store,
 }
 
 /*
+ * Device memory is charged to the memory cgroup of whoever first touches
+ * it (__GFP_ACCOUNT), so a container cannot exhaust the host through the
+ * device. It is not movable: the pages are not on the LRU and have no
+ * migrate callback.
+ */
+#define STORE_GFP	(GFP_HIGHUSER | __GFP_ACCOUNT)
+
+/*
  * A large allocation may fail on a fragmented machine; fall back to a
  * smaller order rather than fail the fault. Only order 0 may sleep hard.
  */
 static struct folio *store_alloc_folio(unsigned int *order)
 {
-	const gfp_t gfp = GFP_HIGHUSER | __GFP_ZERO;
+	const gfp_t gfp = STORE_GFP | __GFP_ZERO;
 	struct folio *folio;
 
 	for (;;) {
@@ -375,7 +383,7 @@ static int store_prepare_cut(struct mmapdemo_store *store, pgoff_t new_end,
 	if (!cut->copies)
 		return -ENOMEM;
 	for (i = 0; i < cut->keep; i++) {
-		cut->copies[i] = folio_alloc(GFP_HIGHUSER, 0);
+		cut->copies[i] = folio_alloc(STORE_GFP, 0);
 		if (!cut->copies[i])
 			return -ENOMEM;
 	}
