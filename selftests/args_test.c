@@ -12,7 +12,7 @@
  *   boundary": a free, unaligned hint is used rounded down to its page.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_args_util.h"
+#include "mmapdemo_util.h"
 
 #define NR_PAGES	4
 
@@ -34,6 +34,22 @@ static char *free_range(struct __test_metadata *_metadata, size_t len)
 
 	ASSERT_NE(MAP_FAILED, p);
 	ASSERT_EQ(0, munmap(p, len));
+	return p;
+}
+
+/*
+ * Map @len bytes (at most 2 pages) of the device at @off, shared and
+ * writable, at the start of 4 free pages: reserve them, unmap them, map
+ * (rounded up) at the start, so that the pages after the mapping are free.
+ */
+static char *map_before_free_pages(struct __test_metadata *_metadata,
+				   int fd, size_t len, off_t off)
+{
+	char *want = free_range(_metadata, 4 * page_size());
+	char *p = mmap(want, len, PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_FIXED_NOREPLACE, fd, off);
+
+	ASSERT_EQ(want, p);
 	return p;
 }
 
@@ -91,14 +107,11 @@ TEST(args_length_rounded_up_to_page)
 	uint64_t seed = pattern_seed(__func__);
 	struct maps_entry e;
 	unsigned char c = 0;
-	char *want, *p;
+	char *p;
 	int fd;
 
 	fd = open_dev(_metadata, O_RDWR);
-	want = free_range(_metadata, 4 * pg);
-	p = mmap(want, len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, off);
-	ASSERT_EQ(want, p);
+	p = map_before_free_pages(_metadata, fd, len, off);
 
 	/* The VMA is two whole pages. */
 	ASSERT_EQ(0, maps_find(0, (unsigned long)p, &e));
@@ -120,15 +133,11 @@ TEST(args_page_after_rounded_length_segv)
 	size_t pg = page_size(), len = pg + 100;
 	off_t off = region(_metadata, 3);
 	struct access_result r;
-	char *want, *p;
+	char *p;
 	int fd;
 
 	fd = open_dev(_metadata, O_RDWR);
-	/* Reserve 4 pages, unmap them, map 2 (rounded) at the start. */
-	want = free_range(_metadata, 4 * pg);
-	p = mmap(want, len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_FIXED_NOREPLACE, fd, off);
-	ASSERT_EQ(want, p);
+	p = map_before_free_pages(_metadata, fd, len, off);
 	ASSERT_TRUE(addr_mapped(p + 2 * pg - 1));
 	ASSERT_FALSE(addr_mapped(p + 2 * pg));
 

@@ -29,7 +29,7 @@
  *		args_test (SIGSEGV), and the EOVERFLOW test here (SIGBUS).
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_args_util.h"
+#include "mmapdemo_util.h"
 
 #include <sys/resource.h>
 #include <sys/syscall.h>
@@ -237,22 +237,12 @@ TEST(errno_eagain_locked_beyond_memlock)
 	int fd;
 
 	fd = open_dev(_metadata, O_RDWR);
-	pid = fork();
+	pid = fork_unprivileged(64 * KIB);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct rlimit rl = { 64 * KIB, 64 * KIB };
-		void *p;
+		void *p = mmap(NULL, big, PROT_READ, MAP_SHARED | MAP_LOCKED,
+			       fd, off);
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl))
-			_exit(10);
-		if (setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
-			_exit(11);
-		/* Really unprivileged: the 0600 root node cannot be opened. */
-		if (dev_open(O_RDWR) >= 0 || errno != EACCES)
-			_exit(12);
-		p = mmap(NULL, big, PROT_READ, MAP_SHARED | MAP_LOCKED, fd,
-			 off);
 		if (p != MAP_FAILED)
 			_exit(13);
 		if (errno != EAGAIN)
@@ -280,13 +270,10 @@ TEST(errno_eperm_exec_on_noexec_mount)
 	size_t len = page_size();
 	off_t off = region(_metadata, 8);
 	struct exec_mounts m;
-	const char *what;
 	long ret;
 	int fd;
 
-	ASSERT_EQ(0, exec_mounts_setup(&m, &what)) {
-		TH_LOG("%s: %s", what, strerror(errno));
-	}
+	setup_exec_mounts(_metadata, &m);
 	fd = open(m.noexec_node, O_RDWR);
 	ASSERT_LE(0, fd);
 	EXPECT_MMAP_ERRNO(EPERM, NULL, len, PROT_READ | PROT_EXEC, MAP_SHARED,

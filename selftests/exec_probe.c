@@ -16,7 +16,7 @@
  * Exit status 0 when the command ran (the verdict is in the output), 2 for
  * bad usage, 3 when opening or mapping failed (the output says which).
  */
-#include "mmapdemo_args_util.h"
+#include "mmapdemo_util.h"
 
 static int usage(void)
 {
@@ -49,7 +49,7 @@ static int cmd_fd(int fd, off_t off, size_t len, uint64_t seed)
 
 static int cmd_map(bool fill, off_t off, size_t len, uint64_t seed)
 {
-	int fd = dev_open(O_RDWR);
+	int fd = mmapdemo_open(O_RDWR);
 	void *p;
 
 	if (fd < 0) {

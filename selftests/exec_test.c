@@ -8,7 +8,7 @@
  * The new image is exec_probe, which reports what it sees on stdout.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_args_util.h"
+#include "mmapdemo_util.h"
 
 #define NR_PAGES	4
 
@@ -38,7 +38,7 @@ TEST(exec_new_image_has_no_device_mapping)
 	ASSERT_EQ(2, maps_count_path(0, MMAPDEMO_DEVICE_PATH));
 
 	/* The helper runs in a fork child that inherited both, then execs. */
-	ASSERT_EQ(0, run_helper(argv, out, sizeof(out))) {
+	ASSERT_EQ(0, run_helper(argv, out, sizeof(out), HELPER_TIMEOUT_S)) {
 		TH_LOG("exec_probe maps: %s", out);
 	}
 	EXPECT_EQ(0, output_value(out, "device_vmas", -1)) {
@@ -70,7 +70,7 @@ TEST(exec_inherited_fd_can_be_mapped)
 	snprintf(offs, sizeof(offs), "%lld", (long long)off);
 	snprintf(lens, sizeof(lens), "%zu", len);
 	snprintf(seeds, sizeof(seeds), "%llu", (unsigned long long)seed);
-	ASSERT_EQ(0, run_helper(argv, out, sizeof(out))) {
+	ASSERT_EQ(0, run_helper(argv, out, sizeof(out), HELPER_TIMEOUT_S)) {
 		TH_LOG("exec_probe fd: %s", out);
 	}
 	EXPECT_EQ(0, output_value(out, "device_vmas", -1));
@@ -96,7 +96,7 @@ TEST(exec_cloexec_fd_is_closed)
 	snprintf(fds, sizeof(fds), "%d", fd);
 	snprintf(offs, sizeof(offs), "%lld", (long long)off);
 	snprintf(lens, sizeof(lens), "%zu", len);
-	ASSERT_EQ(0, run_helper(argv, out, sizeof(out))) {
+	ASSERT_EQ(0, run_helper(argv, out, sizeof(out), HELPER_TIMEOUT_S)) {
 		TH_LOG("exec_probe fd: %s", out);
 	}
 	EXPECT_EQ(0, output_value(out, "fd_open", -1));

@@ -24,9 +24,7 @@
  *   anonymous (zero-filled) mapping, not the device.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_args_util.h"
-
-#include <sys/resource.h>
+#include "mmapdemo_util.h"
 
 #define NR_PAGES	64
 /* An extension flag bit that no kernel defines (yet). */
@@ -49,6 +47,15 @@ static int child_fills(void *p, size_t len, uint64_t seed)
 		_exit(0);
 	}
 	return wait_child(pid);
+}
+
+/* The smaps VmFlags (two-letter codes) of the VMA that starts at @p. */
+#define VMFLAGS_LEN	256
+static void get_vmflags(struct __test_metadata *_metadata, void *p,
+			char vmflags[VMFLAGS_LEN])
+{
+	ASSERT_EQ(0, smaps_field((unsigned long)p, "VmFlags", vmflags,
+				 VMFLAGS_LEN));
 }
 
 /* Touch every page (read, then optionally write): minor faults taken. */
@@ -212,7 +219,7 @@ TEST(flags_map_locked_device)
 	size_t len = NR_PAGES * page_size();
 	off_t off = region(_metadata, 4);
 	long lck, lck_anon;
-	char vmflags[256];
+	char vmflags[VMFLAGS_LEN];
 	char *p, *anon;
 	int fd;
 
@@ -225,8 +232,7 @@ TEST(flags_map_locked_device)
 	EXPECT_EQ(0, faults_touching(p, len, true));
 	/* ...but not locked: the VMA is VM_DONTEXPAND, so VM_SPECIAL. */
 	EXPECT_EQ(lck, status_kb("VmLck"));
-	ASSERT_EQ(0, smaps_vmflags((unsigned long)p, vmflags,
-				   sizeof(vmflags)));
+	get_vmflags(_metadata, p, vmflags);
 	EXPECT_TRUE(vmflags_has(vmflags, "de")) {
 		TH_LOG("VmFlags:%s", vmflags);
 	}
@@ -240,8 +246,7 @@ TEST(flags_map_locked_device)
 	ASSERT_NE(MAP_FAILED, anon);
 	lck_anon = status_kb("VmLck");
 	EXPECT_EQ(lck + (long)(len / 1024), lck_anon);
-	ASSERT_EQ(0, smaps_vmflags((unsigned long)anon, vmflags,
-				   sizeof(vmflags)));
+	get_vmflags(_metadata, anon, vmflags);
 	EXPECT_TRUE(vmflags_has(vmflags, "lo")) {
 		TH_LOG("VmFlags:%s", vmflags);
 	}
@@ -293,26 +298,16 @@ TEST(flags_map_locked_unprivileged_within_rlimit)
 {
 	size_t len = 4 * page_size();
 	off_t off = region(_metadata, 6);
-	struct rlimit rl = { 64 * KIB, 64 * KIB };
 	pid_t pid;
 	int fd;
 
 	fd = open_dev(_metadata, O_RDWR);
-	pid = fork();
+	pid = fork_unprivileged(64 * KIB);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		void *p;
+		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+			       MAP_SHARED | MAP_LOCKED, fd, off);
 
-		if (setrlimit(RLIMIT_MEMLOCK, &rl))
-			_exit(10);
-		if (setresgid(65534, 65534, 65534) ||
-		    setresuid(65534, 65534, 65534))
-			_exit(11);
-		/* Really unprivileged: the 0600 root node cannot be opened. */
-		if (dev_open(O_RDWR) >= 0 || errno != EACCES)
-			_exit(12);
-		p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED | MAP_LOCKED, fd, off);
 		if (p == MAP_FAILED)
 			_exit(20 + (errno < 200 ? errno : 200));
 		_exit(0);
@@ -328,7 +323,7 @@ TEST(flags_noreserve_accepted)
 	off_t off = region(_metadata, 7);
 	uint64_t seed = pattern_seed(__func__);
 	bool overcommit_never;
-	char vmflags[256];
+	char vmflags[VMFLAGS_LEN];
 	char *s, *p;
 	FILE *f;
 	int fd, mode = -1;
@@ -351,8 +346,7 @@ TEST(flags_noreserve_accepted)
 	pattern_fill(p, len, mix64(seed));
 	EXPECT_EQ(-1, pattern_mismatch(s, len, seed));
 
-	ASSERT_EQ(0, smaps_vmflags((unsigned long)p, vmflags,
-				   sizeof(vmflags)));
+	get_vmflags(_metadata, p, vmflags);
 	EXPECT_EQ(!overcommit_never, vmflags_has(vmflags, "nr")) {
 		TH_LOG("VmFlags:%s", vmflags);
 	}
@@ -422,7 +416,7 @@ TEST(flags_growsdown_device_einval)
 {
 	size_t len = 4 * page_size();
 	off_t off = region(_metadata, 10);
-	char vmflags[256];
+	char vmflags[VMFLAGS_LEN];
 	void *p;
 	int fd;
 
@@ -442,8 +436,7 @@ TEST(flags_growsdown_device_einval)
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
-	ASSERT_EQ(0, smaps_vmflags((unsigned long)p, vmflags,
-				   sizeof(vmflags)));
+	get_vmflags(_metadata, p, vmflags);
 	EXPECT_TRUE(vmflags_has(vmflags, "gd")) {
 		TH_LOG("VmFlags:%s", vmflags);
 	}

@@ -8,7 +8,7 @@
  * device content again.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_args_util.h"
+#include "mmapdemo_util.h"
 
 #define NR_PAGES	4
 

@@ -7,7 +7,7 @@
  * for MAP_SHARED, 'p' for MAP_PRIVATE.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_args_util.h"
+#include "mmapdemo_util.h"
 
 #define NR_PAGES	4
 

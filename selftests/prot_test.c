@@ -14,7 +14,7 @@
  *   noexec mount mmap(PROT_EXEC) → EPERM.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_args_util.h"
+#include "mmapdemo_util.h"
 
 #define NR_PAGES	4
 
@@ -173,20 +173,6 @@ static void put_code(unsigned char code[6], uint32_t value)
 }
 #endif
 
-/*
- * Exec and noexec tmpfs mounts, each with a node of the device, in a mount
- * namespace of the test's own: they vanish with it even if the test fails.
- */
-static void setup_mounts(struct __test_metadata *_metadata,
-			 struct exec_mounts *m)
-{
-	const char *what;
-
-	ASSERT_EQ(0, exec_mounts_setup(m, &what)) {
-		TH_LOG("%s: %s", what, strerror(errno));
-	}
-}
-
 TEST(prot_exec_runs_code_from_device)
 {
 #ifdef __x86_64__
@@ -199,11 +185,11 @@ TEST(prot_exec_runs_code_from_device)
 	int devfd, fd, ret;
 	char *x, *rw, *noexec;
 
-	setup_mounts(_metadata, &m);
+	setup_exec_mounts(_metadata, &m);
 	devfd = open_dev(_metadata, O_RDWR);
 	/* The code goes in with write() through /dev/mmapdemo... */
 	put_code(code, value);
-	ASSERT_EQ(0, dev_pwrite_all(devfd, code, sizeof(code), off));
+	ASSERT_EQ(0, pwrite_all(devfd, code, sizeof(code), off));
 
 	/* ...and runs from a mapping of the node on the exec mount. */
 	fd = open(m.exec_node, O_RDONLY);
@@ -255,7 +241,7 @@ TEST(prot_exec_noexec_mount_eperm)
 	int fd;
 	void *p;
 
-	setup_mounts(_metadata, &m);
+	setup_exec_mounts(_metadata, &m);
 	fd = open(m.noexec_node, O_RDWR);
 	ASSERT_LE(0, fd);
 	errno = 0;

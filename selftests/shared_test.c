@@ -8,7 +8,7 @@
  * is seen through the mappings.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_args_util.h"
+#include "mmapdemo_util.h"
 
 #define NR_PAGES	4
 
@@ -77,7 +77,7 @@ TEST(shared_write_seen_by_other_process)
 
 	/* This process wrote: the other one sees it. */
 	snprintf(seeds, sizeof(seeds), "%llu", (unsigned long long)seed);
-	ASSERT_EQ(0, run_helper(argv, out, sizeof(out))) {
+	ASSERT_EQ(0, run_helper(argv, out, sizeof(out), HELPER_TIMEOUT_S)) {
 		TH_LOG("exec_probe check: %s", out);
 	}
 	EXPECT_EQ(-1, output_value(out, "pattern_mismatch", -2)) {
@@ -86,7 +86,7 @@ TEST(shared_write_seen_by_other_process)
 
 	/* The helper's check can fail: a different pattern mismatches. */
 	snprintf(seeds, sizeof(seeds), "%llu", (unsigned long long)(seed ^ 1));
-	ASSERT_EQ(0, run_helper(argv, out, sizeof(out)));
+	ASSERT_EQ(0, run_helper(argv, out, sizeof(out), HELPER_TIMEOUT_S));
 	EXPECT_LE(0, output_value(out, "pattern_mismatch", -2)) {
 		TH_LOG("exec_probe check of a wrong pattern: %s", out);
 	}
@@ -95,7 +95,7 @@ TEST(shared_write_seen_by_other_process)
 	argv[1] = "fill";
 	snprintf(seeds, sizeof(seeds), "%llu",
 		 (unsigned long long)mix64(seed));
-	ASSERT_EQ(0, run_helper(argv, out, sizeof(out))) {
+	ASSERT_EQ(0, run_helper(argv, out, sizeof(out), HELPER_TIMEOUT_S)) {
 		TH_LOG("exec_probe fill: %s", out);
 	}
 	ASSERT_EQ(1, output_value(out, "filled", 0));
