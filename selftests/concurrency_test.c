@@ -22,7 +22,7 @@
  * separate ranges to give the race more chances.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_b_util.h"
+#include "mmapdemo_util.h"
 
 #include <pthread.h>
 
@@ -76,29 +76,11 @@ static void *toucher_fn(void *arg)
 	return NULL;
 }
 
-FIXTURE(concurrency) {
-	int unused;
-};
-
-FIXTURE_SETUP(concurrency)
-{
-	char out[512];
-
-	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
-	ASSERT_EQ(0, b_reload_module(out, sizeof(out))) {
-		TH_LOG("reload: %s", out);
-	}
-	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-}
-
-FIXTURE_TEARDOWN_PARENT(concurrency)
-{
-	b_ensure_loaded();
-}
+FRESH_DEVICE_FIXTURE(concurrency)
 
 TEST_F_TIMEOUT(concurrency, concurrency, 90)
 {
-	size_t psize = page_size(), folio = b_folio_size();
+	size_t psize = page_size(), folio = folio_size();
 	struct toucher t[NR_THREADS];
 	pthread_barrier_t barrier;
 	int fd, i, round, nr_rounds;
@@ -112,25 +94,24 @@ TEST_F_TIMEOUT(concurrency, concurrency, 90)
 	 * and at least 8 MiB, apart. As many rounds as the device holds.
 	 */
 	base0 = folio >= 2 * psize ? 0 : folio;
-	stride = b_round_up(8 * MIB, 4 * folio);
+	stride = round_up(8 * MIB, 4 * folio);
 	nr_rounds = NR_ROUNDS;
 	while (nr_rounds && base0 + (nr_rounds - 1) * stride + 3 * folio >
-			    (uint64_t)b_dev_size())
+			    dev_size())
 		nr_rounds--;
 	/* A missing device is a failure, a small one a skip. */
-	ASSERT_LT(0, b_dev_size());
+	ASSERT_LT(0UL, dev_size());
 	if (!nr_rounds)
-		SKIP(return, "needs %zu KiB of device, it has %lld KiB",
-		     (base0 + 3 * folio) / 1024, b_dev_size() / 1024);
-	fd = b_open_dev();
-	ASSERT_LE(0, fd);
+		SKIP(return, "needs %zu KiB of device, it has %zu KiB",
+		     (base0 + 3 * folio) / 1024, dev_size() / 1024);
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 
 	for (round = 0; round < nr_rounds; round++) {
 		/* Cross two folio boundaries: 2 pages, a folio, 2 pages. */
 		uint64_t start = base0 + round * stride + folio - 2 * psize;
 		uint64_t end = start + folio + 4 * psize;
-		uint64_t lo = b_round_down(start, folio);
-		uint64_t hi = b_round_up(end, folio);
+		uint64_t lo = round_down(start, folio);
+		uint64_t hi = round_up(end, folio);
 		long long alloc0, alloc1, faults0;
 		unsigned char *got, *want;
 		uint64_t pg;
@@ -145,10 +126,9 @@ TEST_F_TIMEOUT(concurrency, concurrency, 90)
 						 .fd = fd, .lo = lo,
 						 .start = start, .end = end };
 			if (i < NR_THREADS - NR_WRITERS) {
-				t[i].map = mmap(NULL, hi - lo,
-						PROT_READ | PROT_WRITE,
-						MAP_SHARED, fd, lo);
-				ASSERT_NE(MAP_FAILED, t[i].map);
+				t[i].map = map_dev(_metadata, fd, hi - lo,
+						   PROT_READ | PROT_WRITE,
+						   MAP_SHARED, lo);
 			}
 		}
 		/* Mapping allocates nothing. */
@@ -183,7 +163,7 @@ TEST_F_TIMEOUT(concurrency, concurrency, 90)
 				memcpy(want + (pg - lo) + i * SLOT_STRIDE, &v,
 				       sizeof(v));
 			}
-		ASSERT_EQ(0, b_pread_all(fd, got, hi - lo, lo));
+		ASSERT_EQ(0, pread_all(fd, got, hi - lo, lo));
 		for (j = 0; j < hi - lo && bad < 0; j++)
 			if (got[j] != want[j])
 				bad = j;

@@ -19,36 +19,18 @@
  * unloaded.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_b_util.h"
+#include "mmapdemo_util.h"
 
 #define HUGE_OFF	(off)
 #define HUGE_LEN	(4 * MIB)
 #define SEED_HUGE	0x4a9e0001ULL
 
-FIXTURE(huge) {
-	int unused;
-};
-
-FIXTURE_SETUP(huge)
-{
-	char out[512];
-
-	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
-	ASSERT_EQ(0, b_reload_module(out, sizeof(out))) {
-		TH_LOG("reload: %s", out);
-	}
-	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-}
-
-FIXTURE_TEARDOWN_PARENT(huge)
-{
-	b_ensure_loaded();
-}
+FRESH_DEVICE_FIXTURE(huge)
 
 TEST_F_TIMEOUT(huge, huge, 90)
 {
 	long long order = mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
-	bool pmd = order == b_pmd_order();
+	bool pmd = order == pmd_order();
 	size_t psize = page_size(), len = HUGE_LEN;
 	long long f0, f1, alloc0, alloc1;
 	char *map, *perturb[4], *resv, *fixed;
@@ -57,15 +39,12 @@ TEST_F_TIMEOUT(huge, huge, 90)
 	int fd, i;
 
 	ASSERT_LE(0, order);
-	off = b_region(8 * MIB, HUGE_LEN);
-	/* A missing device is a failure, a small one a skip. */
-	ASSERT_LT(0, b_dev_size());
+	off = device_region(_metadata, 8 * MIB, HUGE_LEN);
 	if (off < 0)
-		SKIP(return, "the device (%lld KiB) is smaller than this test's region",
-		     b_dev_size() / 1024);
-	fd = b_open_dev();
-	ASSERT_LE(0, fd);
-	TH_LOG("folio_order %lld (PMD order %d)", order, b_pmd_order());
+		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
+		     dev_size() / 1024);
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	TH_LOG("folio_order %lld (PMD order %d)", order, pmd_order());
 
 	/*
 	 * mmap(NULL, 4 MiB) lands 2 MiB aligned with PMD-order folios, also
@@ -75,11 +54,11 @@ TEST_F_TIMEOUT(huge, huge, 90)
 		perturb[i] = mmap(NULL, (i + 1) * psize, PROT_READ,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 		ASSERT_NE(MAP_FAILED, perturb[i]);
-		map = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, HUGE_OFF);
-		ASSERT_NE(MAP_FAILED, map);
+		map = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED,
+			      HUGE_OFF);
 		/* Braces: EXPECT_EQ() is not a single statement. */
 		if (pmd) {
-			EXPECT_EQ(0UL, (uintptr_t)map % PMD_SZ);
+			EXPECT_EQ(0UL, (uintptr_t)map % PMD_SIZE);
 		} else {
 			TH_LOG("mapping at %p", map);
 		}
@@ -89,49 +68,49 @@ TEST_F_TIMEOUT(huge, huge, 90)
 		munmap(perturb[i], (i + 1) * psize);
 
 	/* First touch of fresh pages, page by page, writing. */
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   HUGE_OFF);
-	ASSERT_NE(MAP_FAILED, map);
+	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      HUGE_OFF);
 	alloc0 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
-	b_fill(map, len, HUGE_OFF, SEED_HUGE);
+	pattern_fill_from(map, len, SEED_HUGE, HUGE_OFF);
 	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	alloc1 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
-	pmd_kb = b_smaps_kb(map, "FilePmdMapped");
+	pmd_kb = smaps_kb(map, "FilePmdMapped");
 	TH_LOG("%zu KiB at %p: %lld faults, FilePmdMapped %ld kB",
 	       len / KIB, map, f1 - f0, pmd_kb);
 	if (pmd) {
-		ASSERT_EQ(0UL, (uintptr_t)map % PMD_SZ);
+		ASSERT_EQ(0UL, (uintptr_t)map % PMD_SIZE);
 		EXPECT_EQ((long)(len / KIB), pmd_kb);
-		EXPECT_EQ((long long)(len / PMD_SZ), f1 - f0);
+		EXPECT_EQ((long long)(len / PMD_SIZE), f1 - f0);
 	} else {
 		EXPECT_EQ(0, pmd_kb);
 		EXPECT_EQ((long long)(len / psize), f1 - f0);
 	}
 	EXPECT_EQ((long long)len, alloc1 - alloc0);
-	EXPECT_EQ(-1, b_check(map, len, HUGE_OFF, SEED_HUGE));
-	EXPECT_EQ(-2, b_dev_check(fd, len, HUGE_OFF, SEED_HUGE));
+	EXPECT_EQ(-1, pattern_mismatch_from(map, len, SEED_HUGE, HUGE_OFF));
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, len, HUGE_OFF, SEED_HUGE,
+					      HUGE_OFF));
 
 	/*
 	 * The same pages mapped one page off the 2 MiB grid: PTEs only, one
 	 * fault per page, same data.
 	 */
-	resv = mmap(NULL, len + PMD_SZ + psize, PROT_NONE,
+	resv = mmap(NULL, len + PMD_SIZE + psize, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, resv);
-	fixed = (char *)b_round_up((uintptr_t)resv, PMD_SZ) + psize;
+	fixed = (char *)round_up((uintptr_t)resv, PMD_SIZE) + psize;
 	fixed = mmap(fixed, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
 		     HUGE_OFF);
 	ASSERT_NE(MAP_FAILED, fixed);
 	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
-	EXPECT_EQ(-1, b_check(fixed, len, HUGE_OFF, SEED_HUGE));
+	EXPECT_EQ(-1, pattern_mismatch_from(fixed, len, SEED_HUGE, HUGE_OFF));
 	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
-	EXPECT_EQ(0, b_smaps_kb(fixed, "FilePmdMapped"));
+	EXPECT_EQ(0, smaps_kb(fixed, "FilePmdMapped"));
 	EXPECT_EQ((long long)(len / psize), f1 - f0);
 	/* Reading pages that exist allocates nothing more. */
 	EXPECT_EQ(alloc1, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 
-	munmap(resv, len + PMD_SZ + psize);
+	munmap(resv, len + PMD_SIZE + psize);
 	munmap(map, len);
 	close(fd);
 }

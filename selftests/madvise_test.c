@@ -13,7 +13,7 @@
  *   follow the device and do not write to it.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_b_util.h"
+#include "mmapdemo_util.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22
@@ -23,26 +23,38 @@
 #endif
 
 /* Four 2 MiB parts of the test's region at base. */
-#define LEN		PMD_SZ
+#define LEN		PMD_SIZE
 #define OFF_DONTNEED	(base)
-#define OFF_POP_READ	(base + 1 * PMD_SZ)
-#define OFF_POP_WRITE	(base + 2 * PMD_SZ)
-#define OFF_POP_PRIV	(base + 3 * PMD_SZ)
+#define OFF_POP_READ	(base + 1 * PMD_SIZE)
+#define OFF_POP_WRITE	(base + 2 * PMD_SIZE)
+#define OFF_POP_PRIV	(base + 3 * PMD_SIZE)
 
 /*
  * Out of line, and run once before any measurement, so that measuring
- * does not count the faults on this program's own text pages.
+ * does not count the faults on this program's own text pages. The
+ * pattern positions are device offsets, here and in fill_dev()/check_dev().
  */
 static __attribute__((noinline)) long check_map(const void *map, size_t len,
 						uint64_t off, uint64_t seed)
 {
-	return b_check(map, len, off, seed);
+	return pattern_mismatch_from(map, len, seed, off);
 }
 
 static __attribute__((noinline)) void fill_map(void *map, size_t len,
 					       uint64_t off, uint64_t seed)
 {
-	b_fill(map, len, off, seed);
+	pattern_fill_from(map, len, seed, off);
+}
+
+/* The same through pwrite()/pread(), not a mapping. */
+static int fill_dev(int fd, size_t len, uint64_t off, uint64_t seed)
+{
+	return dev_pwrite_pattern_from(fd, len, off, seed, off);
+}
+
+static long check_dev(int fd, size_t len, uint64_t off, uint64_t seed)
+{
+	return dev_pread_mismatch_from(fd, len, off, seed, off);
 }
 
 static void warm_up(void)
@@ -64,21 +76,17 @@ TEST(madvise_semantics)
 	char *map;
 	int fd;
 
-	base = b_region(B_OFF_MADVISE, 4 * PMD_SZ);
-	/* A missing device is a failure, a small one a skip. */
-	ASSERT_LT(0, b_dev_size());
+	base = device_region(_metadata, OFF_MADVISE, 4 * PMD_SIZE);
 	if (base < 0)
-		SKIP(return, "the device (%lld KiB) is smaller than this test's region",
-		     b_dev_size() / 1024);
-	fd = b_open_dev();
-	ASSERT_LE(0, fd);
+		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
+		     dev_size() / 1024);
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	warm_up();
 
 	/* MADV_DONTNEED, MAP_SHARED: refault finds the device's data. */
-	ASSERT_EQ(0, b_dev_fill(fd, LEN, OFF_DONTNEED, 0xd0a1));
-	map = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   OFF_DONTNEED);
-	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, fill_dev(fd, LEN, OFF_DONTNEED, 0xd0a1));
+	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      OFF_DONTNEED);
 	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, 0xd0a1));
 	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_DONTNEED));
@@ -93,12 +101,11 @@ TEST(madvise_semantics)
 	ASSERT_EQ(0, munmap(map, LEN));
 
 	/* MADV_DONTNEED, MAP_PRIVATE: the private copies are dropped. */
-	map = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
-		   OFF_DONTNEED);
-	ASSERT_NE(MAP_FAILED, map);
+	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		      OFF_DONTNEED);
 	fill_map(map, 16 * psize, OFF_DONTNEED, 0xd0a2);
 	EXPECT_EQ(-1, check_map(map, 16 * psize, OFF_DONTNEED, 0xd0a2));
-	EXPECT_EQ(-2, b_dev_check(fd, LEN, OFF_DONTNEED, 0xd0a1));
+	EXPECT_EQ(-1, check_dev(fd, LEN, OFF_DONTNEED, 0xd0a1));
 	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_DONTNEED));
 	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, 0xd0a1));
@@ -110,10 +117,9 @@ TEST(madvise_semantics)
 	 * Control: without populating, reading a fresh mapping does take
 	 * minor faults, so the zero counts below are not a blind spot.
 	 */
-	ASSERT_EQ(0, b_dev_fill(fd, LEN, OFF_POP_READ, 0xd0a3));
-	map = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   OFF_POP_READ);
-	ASSERT_NE(MAP_FAILED, map);
+	ASSERT_EQ(0, fill_dev(fd, LEN, OFF_POP_READ, 0xd0a3));
+	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      OFF_POP_READ);
 	m0 = minor_faults();
 	res = check_map(map, LEN, OFF_POP_READ, 0xd0a3);
 	m1 = minor_faults();
@@ -122,9 +128,8 @@ TEST(madvise_semantics)
 	ASSERT_EQ(0, munmap(map, LEN));
 
 	/* MADV_POPULATE_READ, MAP_SHARED: reading takes no faults after. */
-	map = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   OFF_POP_READ);
-	ASSERT_NE(MAP_FAILED, map);
+	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      OFF_POP_READ);
 	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_POPULATE_READ)) {
 		TH_LOG("MADV_POPULATE_READ: %s", strerror(errno));
@@ -140,9 +145,8 @@ TEST(madvise_semantics)
 	ASSERT_EQ(0, munmap(map, LEN));
 
 	/* MADV_POPULATE_WRITE, MAP_SHARED: writing takes no faults after. */
-	map = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   OFF_POP_WRITE);
-	ASSERT_NE(MAP_FAILED, map);
+	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      OFF_POP_WRITE);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_POPULATE_WRITE)) {
 		TH_LOG("MADV_POPULATE_WRITE: %s", strerror(errno));
 	}
@@ -150,7 +154,7 @@ TEST(madvise_semantics)
 	fill_map(map, LEN, OFF_POP_WRITE, 0xd0a4);
 	m1 = minor_faults();
 	EXPECT_EQ(0, m1 - m0);
-	EXPECT_EQ(-2, b_dev_check(fd, LEN, OFF_POP_WRITE, 0xd0a4));
+	EXPECT_EQ(-1, check_dev(fd, LEN, OFF_POP_WRITE, 0xd0a4));
 	ASSERT_EQ(0, munmap(map, LEN));
 
 	/*
@@ -158,16 +162,15 @@ TEST(madvise_semantics)
 	 * copies keep the data of populate time when the device changes
 	 * later, take writes without faulting, and do not write through.
 	 */
-	ASSERT_EQ(0, b_dev_fill(fd, LEN, OFF_POP_PRIV, 0xd0a5));
-	map = mmap(NULL, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd,
-		   OFF_POP_PRIV);
-	ASSERT_NE(MAP_FAILED, map);
-	EXPECT_EQ(0, b_smaps_kb(map, "Anonymous"));
+	ASSERT_EQ(0, fill_dev(fd, LEN, OFF_POP_PRIV, 0xd0a5));
+	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE,
+		      OFF_POP_PRIV);
+	EXPECT_EQ(0, smaps_kb(map, "Anonymous"));
 	ASSERT_EQ(0, madvise(map, LEN, MADV_POPULATE_WRITE)) {
 		TH_LOG("MADV_POPULATE_WRITE: %s", strerror(errno));
 	}
-	EXPECT_EQ((long)(LEN / KIB), b_smaps_kb(map, "Anonymous"));
-	ASSERT_EQ(0, b_dev_fill(fd, LEN, OFF_POP_PRIV, 0xd0a6));
+	EXPECT_EQ((long)(LEN / KIB), smaps_kb(map, "Anonymous"));
+	ASSERT_EQ(0, fill_dev(fd, LEN, OFF_POP_PRIV, 0xd0a6));
 	m0 = minor_faults();
 	res = check_map(map, LEN, OFF_POP_PRIV, 0xd0a5);
 	fill_map(map, LEN, OFF_POP_PRIV, 0xd0a7);
@@ -175,7 +178,7 @@ TEST(madvise_semantics)
 	EXPECT_EQ(-1, res);
 	EXPECT_EQ(0, m1 - m0);
 	EXPECT_EQ(-1, check_map(map, LEN, OFF_POP_PRIV, 0xd0a7));
-	EXPECT_EQ(-2, b_dev_check(fd, LEN, OFF_POP_PRIV, 0xd0a6));
+	EXPECT_EQ(-1, check_dev(fd, LEN, OFF_POP_PRIV, 0xd0a6));
 	ASSERT_EQ(0, munmap(map, LEN));
 
 	close(fd);

@@ -12,58 +12,59 @@
  *   address space right behind the mapping.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_b_util.h"
+#include "mmapdemo_util.h"
 
 #define SEED_MREMAP	0x43e3a90ULL
 #define SEED_MOVED	0x43e3a91ULL
 
 TEST(mremap_semantics)
 {
-	size_t psize = page_size(), len = 2 * PMD_SZ;
+	size_t psize = page_size(), len = 2 * PMD_SIZE;
 	size_t new_len = MIB + 3 * psize;
-	off_t off = b_region(B_OFF_MREMAP, 2 * PMD_SZ);
 	char *map, *resv, *target, *r;
+	struct maps_entry v[4];
+	struct access_result ar;
 	long long vmas0;
-	struct b_vma v[4];
+	off_t off;
 	int fd;
 
-	/* A missing device is a failure, a small one a skip. */
-	ASSERT_LT(0, b_dev_size());
+	off = device_region(_metadata, OFF_MREMAP, 2 * PMD_SIZE);
 	if (off < 0)
-		SKIP(return, "the device (%lld KiB) is smaller than this test's region",
-		     b_dev_size() / 1024);
+		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
+		     dev_size() / 1024);
 	vmas0 = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
-	fd = b_open_dev();
-	ASSERT_LE(0, fd);
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-	ASSERT_NE(MAP_FAILED, map);
-	b_fill(map, len, off, SEED_MREMAP);
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      off);
+	pattern_fill_from(map, len, SEED_MREMAP, off);
 
 	/* A 2 MiB aligned target (PMDs move whole when folio_order=9). */
-	resv = mmap(NULL, len + PMD_SZ, PROT_NONE,
+	resv = mmap(NULL, len + PMD_SIZE, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, resv);
-	target = (char *)b_round_up((uintptr_t)resv, PMD_SZ);
+	target = (char *)round_up((uintptr_t)resv, PMD_SIZE);
 
 	/* Move, same size. */
 	r = mremap(map, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, target);
 	ASSERT_EQ(target, r) {
 		TH_LOG("move: %s", strerror(errno));
 	}
-	EXPECT_EQ(-1, b_check(target, len, off, SEED_MREMAP));
-	EXPECT_EQ(SIGSEGV, b_probe(map, false));
-	EXPECT_EQ(SIGSEGV, b_probe(map + len - 1, false));
-	ASSERT_EQ(1, b_vmas_in((uintptr_t)target, (uintptr_t)target + len,
-			       v, 4));
+	EXPECT_EQ(-1, pattern_mismatch_from(target, len, SEED_MREMAP, off));
+	EXPECT_EQ(SIGSEGV, probe_signal(map, ACCESS_READ, &ar));
+	EXPECT_EQ(SIGSEGV, probe_signal(map + len - 1, ACCESS_READ, &ar));
+	ASSERT_EQ(1, maps_in_range((uintptr_t)target,
+				   (uintptr_t)target + len, v, 4));
 	EXPECT_EQ((uintptr_t)target, v[0].start);
 	EXPECT_EQ((uintptr_t)target + len, v[0].end);
-	EXPECT_EQ((unsigned long)off, v[0].pgoff);
-	EXPECT_EQ(0, b_vmas_in((uintptr_t)map, (uintptr_t)map + len, v, 4));
+	EXPECT_EQ((unsigned long long)off, v[0].offset);
+	EXPECT_EQ(0, maps_in_range((uintptr_t)map, (uintptr_t)map + len,
+				   v, 4));
 	EXPECT_EQ(vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
 	/* The moved mapping still writes to the device. */
-	b_fill(target, psize, off, SEED_MOVED);
-	EXPECT_EQ(-2, b_dev_check(fd, psize, off, SEED_MOVED));
-	b_fill(target, psize, off, SEED_MREMAP);
+	pattern_fill_from(target, psize, SEED_MOVED, off);
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, psize, off, SEED_MOVED,
+					      off));
+	pattern_fill_from(target, psize, SEED_MREMAP, off);
 	map = target;
 
 	/* Shrink in place, cutting inside the first 2 MiB. */
@@ -71,22 +72,23 @@ TEST(mremap_semantics)
 	ASSERT_EQ(map, r) {
 		TH_LOG("shrink: %s", strerror(errno));
 	}
-	EXPECT_EQ(-1, b_check(map, new_len, off, SEED_MREMAP));
-	EXPECT_EQ(SIGSEGV, b_probe(map + new_len, false));
-	EXPECT_EQ(SEGV_MAPERR, b_probe_code);
-	EXPECT_EQ(SIGSEGV, b_probe(map + len - 1, true));
-	ASSERT_EQ(1, b_vmas_in((uintptr_t)map, (uintptr_t)map + len, v, 4));
+	EXPECT_EQ(-1, pattern_mismatch_from(map, new_len, SEED_MREMAP, off));
+	EXPECT_EQ(SIGSEGV, probe_signal(map + new_len, ACCESS_READ, &ar));
+	EXPECT_EQ(SEGV_MAPERR, ar.fault_code);
+	EXPECT_EQ(SIGSEGV, probe_signal(map + len - 1, ACCESS_WRITE, &ar));
+	ASSERT_EQ(1, maps_in_range((uintptr_t)map, (uintptr_t)map + len,
+				   v, 4));
 	EXPECT_EQ((uintptr_t)map + new_len, v[0].end);
 	/* Shrinking the mapping does not change the device. */
-	EXPECT_EQ(-2, b_dev_check(fd, len - new_len, off + new_len,
-				  SEED_MREMAP));
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, len - new_len, off + new_len,
+					      SEED_MREMAP, off + new_len));
 
 	/*
 	 * Grow in place into the free space just vacated: EFAULT, from
 	 * VM_DONTEXPAND (a busy neighbour would give ENOMEM instead).
 	 */
-	ASSERT_EQ(0, b_vmas_in((uintptr_t)map + new_len, (uintptr_t)map + len,
-			       v, 4));
+	ASSERT_EQ(0, maps_in_range((uintptr_t)map + new_len,
+				   (uintptr_t)map + len, v, 4));
 	errno = 0;
 	r = mremap(map, new_len, new_len + psize, 0);
 	EXPECT_EQ(MAP_FAILED, r);
@@ -98,13 +100,14 @@ TEST(mremap_semantics)
 	EXPECT_EQ(EFAULT, errno);
 
 	/* The failed attempts left the mapping as it was. */
-	ASSERT_EQ(1, b_vmas_in((uintptr_t)map, (uintptr_t)map + len, v, 4));
+	ASSERT_EQ(1, maps_in_range((uintptr_t)map, (uintptr_t)map + len,
+				   v, 4));
 	EXPECT_EQ((uintptr_t)map, v[0].start);
 	EXPECT_EQ((uintptr_t)map + new_len, v[0].end);
-	EXPECT_EQ(-1, b_check(map, new_len, off, SEED_MREMAP));
+	EXPECT_EQ(-1, pattern_mismatch_from(map, new_len, SEED_MREMAP, off));
 	EXPECT_EQ(vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
 
-	ASSERT_EQ(0, munmap(resv, len + PMD_SZ));
+	ASSERT_EQ(0, munmap(resv, len + PMD_SIZE));
 	EXPECT_EQ(vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
 	close(fd);
 }

@@ -11,44 +11,45 @@
  * range with an unmapped page is ENOMEM.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_b_util.h"
+#include "mmapdemo_util.h"
 
 TEST(msync_semantics)
 {
 	static const int flags[] = { MS_SYNC, MS_ASYNC, MS_INVALIDATE,
 				     MS_SYNC | MS_INVALIDATE };
-	size_t psize = page_size(), len = PMD_SZ;
-	off_t off = b_region(B_OFF_MSYNC, PMD_SZ);
+	size_t psize = page_size(), len = PMD_SIZE;
 	unsigned int i;
 	char *map;
+	off_t off;
 	int fd;
 
-	/* A missing device is a failure, a small one a skip. */
-	ASSERT_LT(0, b_dev_size());
+	off = device_region(_metadata, OFF_MSYNC, PMD_SIZE);
 	if (off < 0)
-		SKIP(return, "the device (%lld KiB) is smaller than this test's region",
-		     b_dev_size() / 1024);
-	fd = b_open_dev();
-	ASSERT_LE(0, fd);
-	map = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
-	ASSERT_NE(MAP_FAILED, map);
+		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
+		     dev_size() / 1024);
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      off);
 
 	for (i = 0; i < ARRAY_SIZE(flags); i++) {
 		uint64_t seed = 0x35c0000ULL + i;
 
 		/* Mapping -> msync -> read(): every flag keeps the data. */
-		b_fill(map, len, off, seed);
+		pattern_fill_from(map, len, seed, off);
 		EXPECT_EQ(0, msync(map, len, flags[i])) {
 			TH_LOG("flags %#x: %s", flags[i], strerror(errno));
 		}
-		EXPECT_EQ(-2, b_dev_check(fd, len, off, seed)) {
+		EXPECT_EQ(-1, dev_pread_mismatch_from(fd, len, off, seed,
+						      off)) {
 			TH_LOG("flags %#x: read() differs", flags[i]);
 		}
 
 		/* write() -> msync -> mapping. */
-		ASSERT_EQ(0, b_dev_fill(fd, len, off, seed ^ 0xffff));
+		ASSERT_EQ(0, dev_pwrite_pattern_from(fd, len, off,
+						     seed ^ 0xffff, off));
 		EXPECT_EQ(0, msync(map, len, flags[i]));
-		EXPECT_EQ(-1, b_check(map, len, off, seed ^ 0xffff)) {
+		EXPECT_EQ(-1, pattern_mismatch_from(map, len, seed ^ 0xffff,
+						    off)) {
 			TH_LOG("flags %#x: mapping differs", flags[i]);
 		}
 	}

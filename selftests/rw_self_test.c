@@ -22,7 +22,7 @@
  * those two only have to complete with the full count.
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_b_util.h"
+#include "mmapdemo_util.h"
 
 #define RW_OFF		(8 * MIB)
 #define NR_CHUNKS	14
@@ -146,12 +146,12 @@ static long dev_equals(int fd, uint64_t dev_off, size_t len,
 	long bad = -1;
 	size_t i;
 
-	if (!buf || b_pread_all(fd, buf, len, dev_off)) {
+	if (!buf || pread_all(fd, buf, len, dev_off)) {
 		free(buf);
 		return 0;
 	}
 	for (i = 0; i < len && bad < 0; i++)
-		if (buf[i] != (seed ? b_byte(src_off + i, seed) : 0))
+		if (buf[i] != (seed ? pattern_byte(seed, src_off + i) : 0))
 			bad = i;
 	free(buf);
 	return bad;
@@ -169,30 +169,28 @@ static long rest_intact(int fd, int k, size_t o, size_t len)
 	return bad >= 0 ? (long)(o + len) + bad : -1;
 }
 
-FIXTURE(rw_self) {
-	int unused;
-};
-
-FIXTURE_SETUP(rw_self)
+/* Scheduler state letter of a task ('D' = uninterruptible), '?' if gone. */
+static char task_state(pid_t pid)
 {
-	char out[512];
+	char path[64], *stat, *p, state = '?';
 
-	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
-	/* A fresh device: every chunk not filled below is unallocated. */
-	ASSERT_EQ(0, b_reload_module(out, sizeof(out))) {
-		TH_LOG("reload: %s", out);
-	}
-	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	stat = read_file(path);
+	if (!stat)
+		return state;
+	p = strrchr(stat, ')');
+	if (p && p[1] == ' ')
+		state = p[2];
+	free(stat);
+	return state;
 }
 
-FIXTURE_TEARDOWN_PARENT(rw_self)
-{
-	b_ensure_loaded();
-}
+/* A fresh device: every chunk not filled below is unallocated. */
+FRESH_DEVICE_FIXTURE(rw_self)
 
 TEST_F_TIMEOUT(rw_self, rw_self, 90)
 {
-	size_t psize = page_size(), folio = b_folio_size(), o, n, d;
+	size_t psize = page_size(), folio = folio_size(), o, n, d;
 	size_t pre_len = 0, fresh_stride, total;
 	struct rw_results *r;
 	long long base;
@@ -207,15 +205,13 @@ TEST_F_TIMEOUT(rw_self, rw_self, 90)
 	d_ovl = d = psize + 36;
 	for (k = 0; k < NR_CHUNKS; k++)
 		nr_pre += chunk_prefilled[k];
-	pre_len = b_round_up(nr_pre * chunk, folio);
-	fresh_stride = b_round_up(chunk, folio);
+	pre_len = round_up(nr_pre * chunk, folio);
+	fresh_stride = round_up(chunk, folio);
 	total = pre_len + (NR_CHUNKS - nr_pre) * fresh_stride;
-	base = b_region(RW_OFF, total);
-	/* A missing device is a failure, a small one a skip. */
-	ASSERT_LT(0, b_dev_size());
+	base = device_region(_metadata, RW_OFF, total);
 	if (base < 0)
-		SKIP(return, "needs %zu KiB of device, it has %lld KiB",
-		     total / 1024, b_dev_size() / 1024);
+		SKIP(return, "needs %zu KiB of device, it has %zu KiB",
+		     total / 1024, dev_size() / 1024);
 	for (k = 0, nr_pre = 0; k < NR_CHUNKS; k++) {
 		if (chunk_prefilled[k])
 			chunk_off[k] = base + nr_pre++ * chunk;
@@ -224,19 +220,19 @@ TEST_F_TIMEOUT(rw_self, rw_self, 90)
 	}
 	ASSERT_LE(4 * o + n + d, chunk);
 
-	fd = b_open_dev();
-	ASSERT_LE(0, fd);
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	for (k = 0; k < NR_CHUNKS; k++) {
 		if (!chunk_prefilled[k])
 			continue;
-		ASSERT_EQ(0, b_dev_fill(fd, chunk, ch(k), seed_of(k)));
+		ASSERT_EQ(0, dev_pwrite_pattern_from(fd, chunk, ch(k),
+						     seed_of(k), ch(k)));
 	}
 	/* Exactly the folios of the prefilled chunks are allocated. */
 	ASSERT_EQ((long long)pre_len,
 		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 
-	map = mmap(NULL, total, PROT_READ | PROT_WRITE, MAP_SHARED, fd, base);
-	ASSERT_NE(MAP_FAILED, map);
+	map = map_dev(_metadata, fd, total, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      base);
 	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, r);
@@ -250,15 +246,15 @@ TEST_F_TIMEOUT(rw_self, rw_self, 90)
 		run_ops(fd, map, total, r);
 		_exit(0);
 	}
-	status = b_wait_timeout(pid, CHILD_WAIT_S);
+	status = wait_timeout(pid, CHILD_WAIT_S);
 	if (status == -1) {
 		char path[64], *wchan;
 
 		snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
-		wchan = b_read_file(path);
+		wchan = read_file(path);
 		TH_LOG("child stuck in op %d (%s), task state %c, waiting in %s",
 		       r->step, r->step >= 0 ? op_names[r->step] : "-",
-		       b_task_state(pid), wchan ? wchan : "?");
+		       task_state(pid), wchan ? wchan : "?");
 		free(wchan);
 		kill(pid, SIGKILL);
 		/* Do not touch the device: it may be stuck too. */

@@ -8,54 +8,53 @@
  * are no longer mapped at all: SIGSEGV (SEGV_MAPERR).
  */
 #include "kselftest_harness.h"
-#include "mmapdemo_b_util.h"
+#include "mmapdemo_util.h"
 
 #define SEED_SIGNALS	0x5167a15ULL
 
 TEST(signals)
 {
-	size_t psize = page_size();
-	long long size = b_dev_size();
-	volatile char *map;
-	char *last;
+	size_t psize = page_size(), size = dev_size();
+	struct access_result r;
+	char *map, *last;
 	off_t off;
 	int fd;
 
-	ASSERT_GT(size, (long long)psize);
+	ASSERT_GT(size, psize);
 	off = size - psize;
 
-	fd = b_open_dev();
-	ASSERT_LE(0, fd);
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	/* [size - 1 page, size + 1 page): one page inside, one past the end */
-	map = mmap(NULL, 2 * psize, PROT_READ | PROT_WRITE, MAP_SHARED, fd,
-		   off);
-	ASSERT_NE(MAP_FAILED, map);
-	last = (char *)map;
+	map = map_dev(_metadata, fd, 2 * psize, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, off);
+	last = map;
 
 	/* The last device page works, through the mapping and through read(). */
-	EXPECT_EQ(0, b_probe(last, true));
-	b_fill(last, psize, off, SEED_SIGNALS);
-	EXPECT_EQ(-1, b_check(last, psize, off, SEED_SIGNALS));
-	EXPECT_EQ(-2, b_dev_check(fd, psize, off, SEED_SIGNALS));
+	EXPECT_EQ(0, probe_signal(last, ACCESS_WRITE, &r));
+	pattern_fill_from(last, psize, SEED_SIGNALS, off);
+	EXPECT_EQ(-1, pattern_mismatch_from(last, psize, SEED_SIGNALS, off));
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, psize, off, SEED_SIGNALS,
+					      off));
 
 	/* The page past the end: SIGBUS at exactly the address touched. */
-	EXPECT_EQ(SIGBUS, b_probe(map + psize, false));
-	EXPECT_EQ((void *)(map + psize), b_probe_addr);
-	EXPECT_EQ(SIGBUS, b_probe(map + 2 * psize - 1, true));
-	EXPECT_EQ((void *)(map + 2 * psize - 1), b_probe_addr);
+	EXPECT_EQ(SIGBUS, probe_signal(map + psize, ACCESS_READ, &r));
+	EXPECT_EQ((unsigned long)(map + psize), r.fault_addr);
+	EXPECT_EQ(SIGBUS, probe_signal(map + 2 * psize - 1, ACCESS_WRITE, &r));
+	EXPECT_EQ((unsigned long)(map + 2 * psize - 1), r.fault_addr);
 	/* ... and the failed accesses did not disturb the valid page. */
-	EXPECT_EQ(-1, b_check(last, psize, off, SEED_SIGNALS));
+	EXPECT_EQ(-1, pattern_mismatch_from(last, psize, SEED_SIGNALS, off));
 
-	ASSERT_EQ(0, munmap((void *)map, 2 * psize));
+	ASSERT_EQ(0, munmap(map, 2 * psize));
 	/* Unmapped: SIGSEGV, "address not mapped". */
-	EXPECT_EQ(SIGSEGV, b_probe(map, false));
-	EXPECT_EQ(SEGV_MAPERR, b_probe_code);
-	EXPECT_EQ((void *)map, b_probe_addr);
-	EXPECT_EQ(SIGSEGV, b_probe(map + psize, true));
-	EXPECT_EQ(SEGV_MAPERR, b_probe_code);
+	EXPECT_EQ(SIGSEGV, probe_signal(map, ACCESS_READ, &r));
+	EXPECT_EQ(SEGV_MAPERR, r.fault_code);
+	EXPECT_EQ((unsigned long)map, r.fault_addr);
+	EXPECT_EQ(SIGSEGV, probe_signal(map + psize, ACCESS_WRITE, &r));
+	EXPECT_EQ(SEGV_MAPERR, r.fault_code);
 
 	/* The data stays in the device after the mapping is gone. */
-	EXPECT_EQ(-2, b_dev_check(fd, psize, off, SEED_SIGNALS));
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, psize, off, SEED_SIGNALS,
+					      off));
 	close(fd);
 }
 
