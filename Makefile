@@ -6,12 +6,18 @@
 #   make run [KERNEL=6.12] [MODULE_ARGS="folio_order=0"]   the demo in a VM
 #   make shell [KERNEL=..] [MODULE_ARGS=..]   interactive VM, module loaded
 #   make deps | modules | userspace | selftests | clean
+#   make install [KERNEL=6.12] [DESTDIR=..] [PREFIX=/usr/local]  module, tool,
+#        man page, uapi header, udev rule (make uninstall removes them)
+#   make dkms-install [KERNEL=..] | dkms-remove   (default: running kernel)
+#   make sign      sign build/modules/*/mmapdemo.ko with the DKMS MOK key
 #
 # Every target first installs (apt) and builds what it needs.
 
 KERNELS ?= 6.1 6.12
 KERNEL ?= 6.1
 MODULE_ARGS ?=
+PREFIX ?= /usr/local
+DESTDIR ?=
 
 REPO := $(patsubst %/,%,$(dir $(abspath $(lastword $(MAKEFILE_LIST)))))
 BUILD := $(REPO)/build
@@ -71,3 +77,25 @@ shell: module-$(KERNEL) userspace selftests
 
 clean:
 	rm -rf $(BUILD)
+
+# Installation, like any out-of-tree module (scripts/install, uninstall).
+.PHONY: install uninstall dkms-install dkms-remove sign
+
+install: module-$(KERNEL) userspace
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" \
+		$(SCRIPTS)/install "$$($(SCRIPTS)/kernel-release $(KERNEL))"
+
+uninstall:
+	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" $(SCRIPTS)/uninstall
+
+# DKMS builds from /usr/src/mmapdemo-<version>; without KERNEL on the command
+# line it installs for the running kernel, as dkms itself does.
+dkms-install:
+	@DESTDIR="$(DESTDIR)" $(SCRIPTS)/dkms-install \
+		$(if $(filter command line environment,$(origin KERNEL)),$(KERNEL))
+
+dkms-remove:
+	@DESTDIR="$(DESTDIR)" $(SCRIPTS)/dkms-remove
+
+sign: modules
+	@$(SCRIPTS)/sign-module $(KERNELS)
