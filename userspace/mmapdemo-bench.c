@@ -17,8 +17,8 @@
  *
  * Only the touch loop is timed (not mmap or munmap). Faults are the minor
  * plus major faults of getrusage() over the loop, not the driver's own
- * counter. A sample of a size below 32 MiB repeats the measurement on new
- * objects until 32 MiB were touched, so that no sample lasts only a few
+ * counter. A sample of a size below 16 MiB repeats the measurement on new
+ * objects until 16 MiB were touched, so that no sample lasts only a few
  * milliseconds; one untimed pass at the smallest size comes first (under
  * QEMU TCG, the first run of any code path includes its translation).
  *
@@ -42,6 +42,7 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <math.h>
+#include <spawn.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -64,7 +65,7 @@
 #define MIB		(1024UL * 1024UL)
 #define HUGE_SIZE	(2 * MIB)	/* PMD and hugetlb page size */
 #define CHUNK_SIZE	MIB		/* read()/write()/memcpy unit */
-#define SAMPLE_MIN	(32 * MIB)	/* bytes touched or copied per sample */
+#define SAMPLE_MIN	(16 * MIB)	/* bytes touched or copied per sample */
 #define MAX_SIZES	16
 #define MAX_SERIES	6
 #define JSON_BEGIN	"@@MMAPDEMO-BENCH-JSON-BEGIN@@"
@@ -305,26 +306,26 @@ static void unmap_or_die(void *p, size_t len)
 
 /* ---- module reload and fresh device ranges ----------------------------- */
 
-/* Run mmapdemo-ctl with @argv; its chatter on stdout is dropped. */
+/*
+ * Run mmapdemo-ctl with @argv; its chatter on stdout is dropped. Not
+ * fork(): it would write-protect this process's memory for copy-on-write,
+ * and the next writes to the stack would count as faults of a measurement.
+ */
 static void run_ctl(char *const argv[])
 {
-	int status;
+	posix_spawn_file_actions_t actions;
+	int status, err;
 	pid_t pid;
 
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0)
-		die("fork: %s", strerror(errno));
-	if (!pid) {
-		int null = open("/dev/null", O_WRONLY);
-
-		if (null >= 0)
-			dup2(null, STDOUT_FILENO);
-		execvp(argv[0], argv);
-		fprintf(stderr, PROG_NAME ": cannot run %s: %s\n", argv[0],
-			strerror(errno));
-		_exit(127);
-	}
+	if (posix_spawn_file_actions_init(&actions) ||
+	    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO,
+					     "/dev/null", O_WRONLY, 0))
+		die("posix_spawn_file_actions: out of memory");
+	err = posix_spawnp(&pid, argv[0], &actions, NULL, argv, environ);
+	posix_spawn_file_actions_destroy(&actions);
+	if (err)
+		die("cannot run %s: %s", argv[0], strerror(err));
 	if (waitpid(pid, &status, 0) < 0)
 		die("waitpid: %s", strerror(errno));
 	if (!WIFEXITED(status) || WEXITSTATUS(status))
