@@ -405,29 +405,32 @@ static int build_options(int argc, char **argv, char *options, size_t len)
 	return 0;
 }
 
-/* The module's "vermagic" (kernel it was built for), or NULL. */
-static char *module_vermagic(struct kmod_module *mod)
+/*
+ * A field of the module's modinfo ("vermagic", "signer", ...) without
+ * trailing spaces, to be freed; NULL when it has none.
+ */
+static char *module_info_value(struct kmod_module *mod, const char *key)
 {
 	struct kmod_list *info = NULL, *entry;
-	char *vermagic = NULL;
+	char *value = NULL;
 
 	if (kmod_module_get_info(mod, &info) < 0)
 		return NULL;
 	kmod_list_foreach(entry, info) {
-		if (!strcmp(kmod_module_info_get_key(entry), "vermagic")) {
-			vermagic = strdup(kmod_module_info_get_value(entry));
+		if (!strcmp(kmod_module_info_get_key(entry), key)) {
+			value = strdup(kmod_module_info_get_value(entry));
 			break;
 		}
 	}
-	/* It ends with a space ("... mod_unload modversions "). */
-	if (vermagic) {
-		size_t len = strlen(vermagic);
+	/* vermagic ends with a space ("... mod_unload modversions "). */
+	if (value) {
+		size_t len = strlen(value);
 
-		while (len && vermagic[len - 1] == ' ')
-			vermagic[--len] = '\0';
+		while (len && value[len - 1] == ' ')
+			value[--len] = '\0';
 	}
 	kmod_module_info_free_list(info);
-	return vermagic;
+	return value;
 }
 
 static void explain_eperm(const char *what)
@@ -454,7 +457,7 @@ static void explain_load_error(int err, struct kmod_module *mod,
 			       const struct kernel_log *log)
 {
 	char what[PATH_MAX + 32];
-	char *vermagic;
+	char *vermagic, *signer;
 
 	switch (err) {
 	case EEXIST:
@@ -476,8 +479,15 @@ static void explain_load_error(int err, struct kmod_module *mod,
 	case EKEYREJECTED:
 	case ENOKEY:
 	case EBADMSG:
-		error_msg("cannot load %s: %s: the kernel only accepts signed modules (Secure Boot or module.sig_enforce=1); sign mmapdemo.ko with a key the kernel trusts, or disable signature enforcement",
-			  path, strerror(err));
+		/* Secure Boot or module.sig_enforce=1: trusted keys only. */
+		signer = module_info_value(mod, "signer");
+		if (signer)
+			error_msg("cannot load %s: %s: the kernel accepts only modules signed with a key it trusts, and does not trust the module's signer '%s': enrol that key (for the DKMS key: mokutil --import /var/lib/dkms/mok.pub, reboot, confirm in MokManager)",
+				  path, strerror(err), signer);
+		else
+			error_msg("cannot load %s: %s: the kernel accepts only signed modules (Secure Boot or module.sig_enforce=1), and this one is not signed: sign it (make sign, or install it with DKMS) and enrol the key (mokutil --import /var/lib/dkms/mok.pub)",
+				  path, strerror(err));
+		free(signer);
 		break;
 	case EINVAL:
 	case ERANGE: {
@@ -499,7 +509,7 @@ static void explain_load_error(int err, struct kmod_module *mod,
 		break;
 	}
 	case ENOEXEC:
-		vermagic = module_vermagic(mod);
+		vermagic = module_info_value(mod, "vermagic");
 		error_msg("cannot load %s: invalid module format: it was built for another kernel (module vermagic '%s', running kernel %s); rebuild it with scripts/build-module %s",
 			  path, vermagic ? vermagic : "unknown",
 			  kernel_release(), kernel_release());
