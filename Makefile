@@ -6,6 +6,7 @@
 #   make run [KERNEL=6.12] [MODULE_ARGS="folio_order=0"]   the demo in a VM
 #   make shell [KERNEL=..] [MODULE_ARGS=..]   interactive VM, module loaded
 #   make deps | modules | userspace | selftests | clean
+#   make lint      checkpatch, clang-format, sparse, W=1, cppcheck, shellcheck
 #   make install [KERNEL=6.12] [DESTDIR=..] [PREFIX=/usr/local]  module, tool,
 #        man page, uapi header, udev rule (make uninstall removes them)
 #   make dkms-install [KERNEL=..] | dkms-remove   (default: running kernel)
@@ -26,7 +27,7 @@ SCRIPTS := $(REPO)/scripts
 MODULE_TARGETS := $(addprefix module-,$(sort $(KERNELS) $(KERNEL)))
 
 .PHONY: all deps modules $(MODULE_TARGETS) userspace selftests run check \
-	shell clean
+	shell clean lint
 
 all: modules userspace selftests
 
@@ -48,11 +49,21 @@ run: module-$(KERNEL) userspace
 	@$(SCRIPTS)/vm-run --kernel $(KERNEL) --module-args "$(MODULE_ARGS)" \
 		--add $(BUILD)/userspace/mmapdemo-demo -- mmapdemo-demo
 
-# Per kernel, two suites: default module parameters, and order-0 folios
-# (every fault maps one 4 KiB page instead of a PMD-sized folio). All of them
-# always run; the summary over all of them is the last line.
+# Every lint gate (scripts/lint), one OK/FAIL line each.
+lint: deps
+	@KERNELS="$(KERNELS)" $(SCRIPTS)/lint
+
+# The lint gates first: if one fails, no VM boots (fail fast) and the last
+# line says so. Then per kernel, two suites: default module parameters, and
+# order-0 folios (every fault maps one 4 KiB page instead of a PMD-sized
+# folio). All of them always run; the summary over all of them is the last
+# line.
 check: modules userspace selftests
 	@status=0; taps=; \
+	if ! KERNELS="$(KERNELS)" $(SCRIPTS)/lint; then \
+		echo "0 passed, 1 failed (lint gates failed; VM suites not run)"; \
+		exit 1; \
+	fi; \
 	for kernel in $(KERNELS); do \
 		rel=$$($(SCRIPTS)/kernel-release $$kernel) || exit 1; \
 		$(SCRIPTS)/run-suite $$kernel --tag default || status=1; \
