@@ -1,0 +1,441 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * The ioctl ABI of /dev/mmapdemo (uapi/mmapdemo.h): INFO, RESIZE, PUNCH.
+ *
+ * - The structures and command numbers are pinned at build time
+ *   (static_assert): every field's offset, sizes that are multiples of
+ *   8 bytes, and each command's direction, type, number and size. A
+ *   change to any of them fails the build of this test.
+ * - INFO reports ABI version 1, the same size, max_size and folio_order
+ *   as sysfs and the module parameters, the RESIZE and PUNCH features
+ *   (PMD_MAPPING exactly when folio_order is the PMD order), zeroed
+ *   reserved words, and allocated_bytes as sysfs counts it.
+ * - The checks every ioctl makes before anything changes: an unknown
+ *   command (other magic, other number, a known number with another size
+ *   or direction) is ENOTTY; non-zero flags or reserved fields EINVAL;
+ *   an argument pointer that is NULL, unmapped, or (for INFO, which the
+ *   kernel writes) read-only is EFAULT; RESIZE and PUNCH need a writable
+ *   file, like ftruncate() (EBADF on O_RDONLY), INFO does not.
+ *
+ * 32-bit callers: every structure has the same layout for i386 and
+ * x86-64 (explicit padding, 8-byte multiples, pinned below) and the
+ * driver's .compat_ioctl is compat_ptr_ioctl, which only converts the
+ * pointer. Calling it from a 32-bit process is out of scope here: the
+ * build machine has no 32-bit libc (-m32 cannot link).
+ *
+ * The tests that allocate and punch use REGION_OFF (60 MiB, clear of the
+ * other programs' regions, see mmapdemo_util.h). RESIZE calls that are
+ * meant to fail ask for the current size, so that one accepted by
+ * mistake changes nothing.
+ */
+#include <assert.h>
+#include <stddef.h>
+
+#include "kselftest_harness.h"
+#include "mmapdemo_util.h"
+#include "mmapdemo_ioctl_util.h"
+
+#define REGION_OFF	(60 * MIB)
+#define REGION_LEN	(2 * MIB)
+
+/* --- the ABI, pinned at build time --- */
+
+static_assert(sizeof(struct mmapdemo_info) == 64, "info size");
+static_assert(offsetof(struct mmapdemo_info, abi_version) == 0, "info");
+static_assert(offsetof(struct mmapdemo_info, folio_order) == 4, "info");
+static_assert(offsetof(struct mmapdemo_info, size) == 8, "info");
+static_assert(offsetof(struct mmapdemo_info, max_size) == 16, "info");
+static_assert(offsetof(struct mmapdemo_info, features) == 24, "info");
+static_assert(offsetof(struct mmapdemo_info, allocated_bytes) == 32, "info");
+static_assert(offsetof(struct mmapdemo_info, reserved) == 40, "info");
+static_assert(sizeof(((struct mmapdemo_info *)0)->reserved) == 24, "info");
+
+static_assert(sizeof(struct mmapdemo_resize) == 16, "resize size");
+static_assert(offsetof(struct mmapdemo_resize, size) == 0, "resize");
+static_assert(offsetof(struct mmapdemo_resize, flags) == 8, "resize");
+static_assert(offsetof(struct mmapdemo_resize, reserved) == 12, "resize");
+
+static_assert(sizeof(struct mmapdemo_punch) == 24, "punch size");
+static_assert(offsetof(struct mmapdemo_punch, offset) == 0, "punch");
+static_assert(offsetof(struct mmapdemo_punch, length) == 8, "punch");
+static_assert(offsetof(struct mmapdemo_punch, flags) == 16, "punch");
+static_assert(offsetof(struct mmapdemo_punch, reserved) == 20, "punch");
+
+/* Multiples of 8: the same layout for 32-bit and 64-bit callers. */
+static_assert(sizeof(struct mmapdemo_info) % 8 == 0, "info padding");
+static_assert(sizeof(struct mmapdemo_resize) % 8 == 0, "resize padding");
+static_assert(sizeof(struct mmapdemo_punch) % 8 == 0, "punch padding");
+
+static_assert(MMAPDEMO_IOC_MAGIC == 0xB9, "magic");
+static_assert(_IOC_DIR(MMAPDEMO_IOC_INFO) == _IOC_READ, "INFO dir");
+static_assert(_IOC_TYPE(MMAPDEMO_IOC_INFO) == 0xB9, "INFO type");
+static_assert(_IOC_NR(MMAPDEMO_IOC_INFO) == 0, "INFO nr");
+static_assert(_IOC_SIZE(MMAPDEMO_IOC_INFO) == 64, "INFO size");
+static_assert(_IOC_DIR(MMAPDEMO_IOC_RESIZE) == _IOC_WRITE, "RESIZE dir");
+static_assert(_IOC_TYPE(MMAPDEMO_IOC_RESIZE) == 0xB9, "RESIZE type");
+static_assert(_IOC_NR(MMAPDEMO_IOC_RESIZE) == 1, "RESIZE nr");
+static_assert(_IOC_SIZE(MMAPDEMO_IOC_RESIZE) == 16, "RESIZE size");
+static_assert(_IOC_DIR(MMAPDEMO_IOC_PUNCH) == _IOC_WRITE, "PUNCH dir");
+static_assert(_IOC_TYPE(MMAPDEMO_IOC_PUNCH) == 0xB9, "PUNCH type");
+static_assert(_IOC_NR(MMAPDEMO_IOC_PUNCH) == 2, "PUNCH nr");
+static_assert(_IOC_SIZE(MMAPDEMO_IOC_PUNCH) == 24, "PUNCH size");
+
+static_assert(MMAPDEMO_ABI_VERSION == 1, "ABI version");
+static_assert(MMAPDEMO_FEATURE_RESIZE == 1, "feature bit 0");
+static_assert(MMAPDEMO_FEATURE_PUNCH == 2, "feature bit 1");
+static_assert(MMAPDEMO_FEATURE_PMD_MAPPING == 4, "feature bit 2");
+
+#define KNOWN_FEATURES	(MMAPDEMO_FEATURE_RESIZE | MMAPDEMO_FEATURE_PUNCH | \
+			 MMAPDEMO_FEATURE_PMD_MAPPING)
+
+/* Where this program allocates and punches; the device must hold it. */
+static off_t region(struct __test_metadata *_metadata)
+{
+	long long off = device_region(_metadata, REGION_OFF, REGION_LEN);
+
+	ASSERT_LE(0, off) {
+		TH_LOG("the device (%zu bytes) is smaller than %lu",
+		       dev_size(), REGION_LEN);
+	}
+	return (off_t)off;
+}
+
+/* The region filled with pattern @seed (device offsets as positions). */
+static off_t fill_region(struct __test_metadata *_metadata, int fd,
+			 uint64_t seed)
+{
+	off_t off = region(_metadata);
+
+	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, REGION_LEN, off, seed, off));
+	return off;
+}
+
+static void expect_region_intact(struct __test_metadata *_metadata, int fd,
+				 off_t off, uint64_t seed)
+{
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, REGION_LEN, off, seed, off));
+}
+
+/*
+ * The numbers a 64-bit and a 32-bit caller both use, written out: the
+ * same facts as the static_asserts above, shown in the TAP.
+ */
+TEST(ioctl_command_numbers_pinned)
+{
+	TH_LOG("INFO %#lx RESIZE %#lx PUNCH %#lx",
+	       (unsigned long)MMAPDEMO_IOC_INFO,
+	       (unsigned long)MMAPDEMO_IOC_RESIZE,
+	       (unsigned long)MMAPDEMO_IOC_PUNCH);
+	EXPECT_EQ(0x8040B900UL, (unsigned long)MMAPDEMO_IOC_INFO);
+	EXPECT_EQ(0x4010B901UL, (unsigned long)MMAPDEMO_IOC_RESIZE);
+	EXPECT_EQ(0x4018B902UL, (unsigned long)MMAPDEMO_IOC_PUNCH);
+}
+
+TEST(ioctl_info_abi_version_1)
+{
+	struct mmapdemo_info info;
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+
+	info = info_of(_metadata, fd);
+	EXPECT_EQ(1U, info.abi_version);
+	EXPECT_EQ((unsigned int)MMAPDEMO_ABI_VERSION, info.abi_version);
+	close(fd);
+}
+
+/* size, max_size and folio_order: INFO, sysfs and the module parameters. */
+TEST(ioctl_info_matches_sysfs_and_parameters)
+{
+	long long order = mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
+	struct mmapdemo_info info;
+	int fd = open_dev(_metadata, O_RDONLY | O_CLOEXEC);
+	unsigned int i;
+
+	/* Every byte of the answer is written: reserved must come back 0. */
+	memset(&info, 0xa5, sizeof(info));
+	ASSERT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_INFO, &info));
+	TH_LOG("size %llu max_size %llu folio_order %u features %#llx allocated %llu",
+	       (unsigned long long)info.size,
+	       (unsigned long long)info.max_size, info.folio_order,
+	       (unsigned long long)info.features,
+	       (unsigned long long)info.allocated_bytes);
+
+	EXPECT_EQ((unsigned long long)dev_size(), info.size);
+	EXPECT_EQ(module_param("size"), (long long)info.size);
+	EXPECT_EQ(module_param("max_size"), (long long)info.max_size);
+	EXPECT_LE(info.size, info.max_size);
+	EXPECT_EQ(order, (long long)info.folio_order);
+	EXPECT_EQ(module_param("folio_order"), (long long)info.folio_order);
+	for (i = 0; i < ARRAY_SIZE(info.reserved); i++)
+		EXPECT_EQ(0ULL, info.reserved[i]);
+	close(fd);
+}
+
+TEST(ioctl_info_features)
+{
+	bool pmd = folio_order_is_pmd();
+	struct mmapdemo_info info;
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+
+	info = info_of(_metadata, fd);
+	EXPECT_TRUE(!!(info.features & MMAPDEMO_FEATURE_RESIZE));
+	EXPECT_TRUE(!!(info.features & MMAPDEMO_FEATURE_PUNCH));
+	EXPECT_EQ(pmd, !!(info.features & MMAPDEMO_FEATURE_PMD_MAPPING)) {
+		TH_LOG("folio_order %u, PMD order %d, features %#llx",
+		       info.folio_order, pmd_order(),
+		       (unsigned long long)info.features);
+	}
+	/* A bit this ABI version does not define would be a surprise. */
+	EXPECT_EQ(0ULL, info.features & ~(unsigned long long)KNOWN_FEATURES);
+	close(fd);
+}
+
+/*
+ * allocated_bytes of INFO and of sysfs are the same counter: both grow by
+ * one folio when a byte of a hole is written, and shrink when it is
+ * punched.
+ */
+TEST(ioctl_info_allocated_bytes_tracks_sysfs)
+{
+	size_t folio = folio_size();
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	off_t off = region(_metadata);
+	struct mmapdemo_info info;
+	long long before;
+	char c = 1;
+
+	ASSERT_LT(0UL, folio);
+	ASSERT_LE(folio, REGION_LEN);
+	punch_dev(_metadata, fd, off, REGION_LEN);
+	info = info_of(_metadata, fd);
+	before = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	EXPECT_EQ(before, (long long)info.allocated_bytes);
+
+	ASSERT_EQ(1, pwrite(fd, &c, 1, off));
+	info = info_of(_metadata, fd);
+	EXPECT_EQ(before + (long long)folio, (long long)info.allocated_bytes);
+	EXPECT_EQ(before + (long long)folio,
+		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+
+	punch_dev(_metadata, fd, off, REGION_LEN);
+	info = info_of(_metadata, fd);
+	EXPECT_EQ(before, (long long)info.allocated_bytes);
+	EXPECT_EQ(before, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	close(fd);
+}
+
+/*
+ * The driver matches whole command numbers: magic, number, direction and
+ * size. The argument is valid for RESIZE (the current size) and for PUNCH
+ * (a page past the end), so even a command taken for one of them by
+ * mistake would change nothing; the region's data shows that it did not.
+ */
+TEST(ioctl_unknown_command_enotty)
+{
+	static const struct {
+		unsigned long cmd;
+		const char *what;
+	} cmds[] = {
+		{ _IOR(0xB8, 0x00, struct mmapdemo_info), "other magic, INFO's nr" },
+		{ _IOW(0xBA, 0x01, struct mmapdemo_resize), "other magic, RESIZE's nr" },
+		{ _IOR(MMAPDEMO_IOC_MAGIC, 0x03, struct mmapdemo_info), "nr 3" },
+		{ _IOW(MMAPDEMO_IOC_MAGIC, 0x7f, struct mmapdemo_punch), "nr 0x7f" },
+		{ _IO(MMAPDEMO_IOC_MAGIC, 0xff), "nr 0xff, no data" },
+		{ _IOW(MMAPDEMO_IOC_MAGIC, 0x00, struct mmapdemo_info), "INFO as _IOW" },
+		{ _IOWR(MMAPDEMO_IOC_MAGIC, 0x00, struct mmapdemo_info), "INFO as _IOWR" },
+		{ _IOR(MMAPDEMO_IOC_MAGIC, 0x00, __u64), "INFO, 8 bytes" },
+		{ _IOR(MMAPDEMO_IOC_MAGIC, 0x00, struct mmapdemo_resize), "INFO, 16 bytes" },
+		{ _IOW(MMAPDEMO_IOC_MAGIC, 0x01, struct mmapdemo_punch), "RESIZE, 24 bytes" },
+		{ _IOR(MMAPDEMO_IOC_MAGIC, 0x01, struct mmapdemo_resize), "RESIZE as _IOR" },
+		{ _IO(MMAPDEMO_IOC_MAGIC, 0x01), "RESIZE, no data" },
+		{ _IOW(MMAPDEMO_IOC_MAGIC, 0x02, struct mmapdemo_resize), "PUNCH, 16 bytes" },
+		{ _IOWR(MMAPDEMO_IOC_MAGIC, 0x02, struct mmapdemo_punch), "PUNCH as _IOWR" },
+		{ 0, "0" },
+	};
+	uint64_t seed = pattern_seed(__func__);
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	off_t off = fill_region(_metadata, fd, seed);
+	size_t size = dev_size();
+	__u64 arg[8] = { size, page_size() };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
+		EXPECT_EQ(-ENOTTY, dev_ioctl(fd, cmds[i].cmd, arg)) {
+			TH_LOG("cmd %#lx (%s)", cmds[i].cmd, cmds[i].what);
+		}
+	}
+	/* A terminal's request: the device is not a tty. */
+	errno = 0;
+	EXPECT_EQ(0, isatty(fd));
+	EXPECT_EQ(ENOTTY, errno);
+
+	EXPECT_EQ(size, dev_size());
+	expect_region_intact(_metadata, fd, off, seed);
+	close(fd);
+}
+
+TEST(ioctl_nonzero_flags_einval)
+{
+	uint64_t seed = pattern_seed(__func__);
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	off_t off = fill_region(_metadata, fd, seed);
+	size_t size = dev_size();
+	struct mmapdemo_resize resize = { .size = size };
+	struct mmapdemo_punch punch = { .offset = off, .length = REGION_LEN };
+	unsigned int bits[] = { 1, 2, 0x80000000 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(bits); i++) {
+		resize.flags = bits[i];
+		EXPECT_EQ(-EINVAL, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
+		punch.flags = bits[i];
+		EXPECT_EQ(-EINVAL, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
+	}
+	EXPECT_EQ(size, dev_size());
+	expect_region_intact(_metadata, fd, off, seed);
+
+	/* Control: the same requests with flags 0 work. */
+	resize.flags = 0;
+	EXPECT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
+	punch.flags = 0;
+	EXPECT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, off, REGION_LEN, 0));
+	close(fd);
+}
+
+TEST(ioctl_nonzero_reserved_einval)
+{
+	uint64_t seed = pattern_seed(__func__);
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	off_t off = fill_region(_metadata, fd, seed);
+	size_t size = dev_size();
+	struct mmapdemo_resize resize = { .size = size };
+	struct mmapdemo_punch punch = { .offset = off, .length = REGION_LEN };
+	unsigned int words[] = { 1, 0x100, 0x80000000 };
+	unsigned int i;
+
+	for (i = 0; i < ARRAY_SIZE(words); i++) {
+		resize.reserved = words[i];
+		EXPECT_EQ(-EINVAL, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
+		punch.reserved = words[i];
+		EXPECT_EQ(-EINVAL, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
+	}
+	EXPECT_EQ(size, dev_size());
+	expect_region_intact(_metadata, fd, off, seed);
+	close(fd);
+}
+
+TEST(ioctl_null_pointer_efault)
+{
+	uint64_t seed = pattern_seed(__func__);
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	off_t off = fill_region(_metadata, fd, seed);
+	size_t size = dev_size();
+
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_INFO, NULL));
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, NULL));
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, NULL));
+	EXPECT_EQ(size, dev_size());
+	expect_region_intact(_metadata, fd, off, seed);
+	close(fd);
+}
+
+/*
+ * A pointer to a page that was unmapped, and a structure that begins on a
+ * mapped page but ends on the unmapped one after it.
+ */
+TEST(ioctl_unmapped_pointer_efault)
+{
+	uint64_t seed = pattern_seed(__func__);
+	size_t pg = page_size(), size = dev_size();
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	off_t off = fill_region(_metadata, fd, seed);
+	char *page;
+
+	page = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	ASSERT_EQ(0, munmap(page + pg, pg));
+
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_INFO, page + pg));
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, page + pg));
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, page + pg));
+
+	/* Straddling: the first 8 bytes are mapped, the rest is not. */
+	((struct mmapdemo_punch *)(page + pg - 8))->offset = off;
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_INFO, page + pg - 8));
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, page + pg - 8));
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, page + pg - 8));
+
+	EXPECT_EQ(size, dev_size());
+	expect_region_intact(_metadata, fd, off, seed);
+	munmap(page, pg);
+	close(fd);
+}
+
+/*
+ * INFO writes its argument: a read-only page is EFAULT. RESIZE and PUNCH
+ * only read theirs, so a read-only page is fine for them (the control).
+ */
+TEST(ioctl_info_readonly_buffer_efault)
+{
+	uint64_t seed = pattern_seed(__func__);
+	size_t pg = page_size(), size = dev_size();
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	off_t off = fill_region(_metadata, fd, seed);
+	struct mmapdemo_resize *resize;
+	struct mmapdemo_punch *punch;
+	char *page;
+
+	page = mmap(NULL, pg, PROT_READ | PROT_WRITE,
+		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, page);
+	resize = (struct mmapdemo_resize *)page;
+	punch = (struct mmapdemo_punch *)(page + 64);
+	resize->size = size;
+	punch->offset = off;
+	punch->length = REGION_LEN;
+	ASSERT_EQ(0, mprotect(page, pg, PROT_READ));
+
+	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_INFO, page + 128));
+	expect_region_intact(_metadata, fd, off, seed);
+
+	EXPECT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, resize));
+	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, punch));
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, off, REGION_LEN, 0));
+	munmap(page, pg);
+	close(fd);
+}
+
+/*
+ * RESIZE and PUNCH change the contents: they need a writable file, as
+ * ftruncate() and fallocate() do (EBADF). INFO only reads: any open mode.
+ */
+TEST(ioctl_rdonly_fd_resize_punch_ebadf)
+{
+	uint64_t seed = pattern_seed(__func__);
+	int wfd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	off_t off = fill_region(_metadata, wfd, seed);
+	size_t size = dev_size();
+	struct mmapdemo_info info;
+	int fd, wofd;
+
+	fd = open_dev(_metadata, O_RDONLY | O_CLOEXEC);
+	EXPECT_EQ(-EBADF, dev_resize(fd, size));
+	EXPECT_EQ(-EBADF, dev_resize(fd, size - page_size()));
+	EXPECT_EQ(-EBADF, dev_punch(fd, off, REGION_LEN));
+	EXPECT_EQ(size, dev_size());
+	expect_region_intact(_metadata, wfd, off, seed);
+
+	EXPECT_EQ(0, dev_info(fd, &info));
+	EXPECT_EQ(size, info.size);
+
+	wofd = open_dev(_metadata, O_WRONLY | O_CLOEXEC);
+	EXPECT_EQ(0, dev_info(wofd, &info));
+	EXPECT_EQ(size, info.size);
+	close(wofd);
+	close(fd);
+	close(wfd);
+}
+
+TEST_HARNESS_MAIN
