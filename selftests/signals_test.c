@@ -6,56 +6,105 @@
  * it, like a file mapping past EOF); touching such a page raises SIGBUS,
  * while the pages inside the device work. After munmap() the addresses
  * are no longer mapped at all: SIGSEGV (SEGV_MAPERR).
+ *
+ * Every test maps [size - 1 page, size + 1 page): one page inside the
+ * device, one past its end.
  */
 #include "kselftest_harness.h"
 #include "mmapdemo_util.h"
 
-#define SEED_SIGNALS	0x5167a15ULL
-
-TEST(signals)
-{
-	size_t psize = page_size(), size = dev_size();
-	struct access_result r;
-	char *map, *last;
-	off_t off;
+FIXTURE(last_page) {
+	size_t psize;
+	off_t off;		/* device offset of the last page */
 	int fd;
+	char *map;		/* NULL once unmapped */
+	uint64_t seed;
+};
 
-	ASSERT_GT(size, psize);
-	off = size - psize;
+FIXTURE_SETUP(last_page)
+{
+	size_t size = dev_size();
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	/* [size - 1 page, size + 1 page): one page inside, one past the end */
-	map = map_dev(_metadata, fd, 2 * psize, PROT_READ | PROT_WRITE,
-		      MAP_SHARED, off);
-	last = map;
+	self->psize = page_size();
+	ASSERT_GT(size, self->psize);
+	self->off = size - self->psize;
+	/* Unique per test and run: no earlier test's data can pass. */
+	self->seed = pattern_seed(_metadata->name);
+	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->map = map_dev(_metadata, self->fd, 2 * self->psize,
+			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
+}
 
-	/* The last device page works, through the mapping and through read(). */
+FIXTURE_TEARDOWN(last_page)
+{
+	if (self->map)
+		munmap(self->map, 2 * self->psize);
+	close(self->fd);
+}
+
+/* Fill the last device page through the mapping. */
+static void fill_last_page(FIXTURE_DATA(last_page) *self)
+{
+	pattern_fill_from(self->map, self->psize, self->seed, self->off);
+}
+
+/* The last device page works, through the mapping and through read(). */
+TEST_F(last_page, signals_last_page_inside_device_works)
+{
+	struct access_result r;
+	char *last = self->map;
+
 	EXPECT_EQ(0, probe_signal(last, ACCESS_WRITE, &r));
-	pattern_fill_from(last, psize, SEED_SIGNALS, off);
-	EXPECT_EQ(-1, pattern_mismatch_from(last, psize, SEED_SIGNALS, off));
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, psize, off, SEED_SIGNALS,
-					      off));
+	fill_last_page(self);
+	EXPECT_EQ(-1, pattern_mismatch_from(last, self->psize, self->seed,
+					    self->off));
+	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, self->psize,
+					      self->off, self->seed,
+					      self->off));
+}
 
-	/* The page past the end: SIGBUS at exactly the address touched. */
+/* The page past the end: SIGBUS at exactly the address touched. */
+TEST_F(last_page, signals_sigbus_past_device_end)
+{
+	size_t psize = self->psize;
+	struct access_result r;
+	char *map = self->map;
+
+	fill_last_page(self);
 	EXPECT_EQ(SIGBUS, probe_signal(map + psize, ACCESS_READ, &r));
 	EXPECT_EQ((unsigned long)(map + psize), r.fault_addr);
 	EXPECT_EQ(SIGBUS, probe_signal(map + 2 * psize - 1, ACCESS_WRITE, &r));
 	EXPECT_EQ((unsigned long)(map + 2 * psize - 1), r.fault_addr);
 	/* ... and the failed accesses did not disturb the valid page. */
-	EXPECT_EQ(-1, pattern_mismatch_from(last, psize, SEED_SIGNALS, off));
+	EXPECT_EQ(-1, pattern_mismatch_from(map, psize, self->seed,
+					    self->off));
+}
 
-	ASSERT_EQ(0, munmap(map, 2 * psize));
-	/* Unmapped: SIGSEGV, "address not mapped". */
+/* Unmapped: SIGSEGV, "address not mapped". */
+TEST_F(last_page, signals_sigsegv_after_munmap)
+{
+	struct access_result r;
+	char *map = self->map;
+
+	fill_last_page(self);
+	ASSERT_EQ(0, munmap(map, 2 * self->psize));
+	self->map = NULL;
 	EXPECT_EQ(SIGSEGV, probe_signal(map, ACCESS_READ, &r));
 	EXPECT_EQ(SEGV_MAPERR, r.fault_code);
 	EXPECT_EQ((unsigned long)map, r.fault_addr);
-	EXPECT_EQ(SIGSEGV, probe_signal(map + psize, ACCESS_WRITE, &r));
+	EXPECT_EQ(SIGSEGV, probe_signal(map + self->psize, ACCESS_WRITE, &r));
 	EXPECT_EQ(SEGV_MAPERR, r.fault_code);
+}
 
-	/* The data stays in the device after the mapping is gone. */
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, psize, off, SEED_SIGNALS,
-					      off));
-	close(fd);
+/* The data stays in the device after the mapping is gone. */
+TEST_F(last_page, signals_device_keeps_data_after_munmap)
+{
+	fill_last_page(self);
+	ASSERT_EQ(0, munmap(self->map, 2 * self->psize));
+	self->map = NULL;
+	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, self->psize,
+					      self->off, self->seed,
+					      self->off));
 }
 
 TEST_HARNESS_MAIN
