@@ -8,99 +8,175 @@
  * The driver's `vmas` counter follows: the split calls vm_ops->open for
  * the new VMA, each munmap() calls vm_ops->close.
  *
- * Done twice: for a 3-page mapping (middle page), and for a 4 MiB
- * mapping cut inside its first 2 MiB, which with folio_order=9 is mapped
- * by one PMD that the cut has to split.
+ * Each test runs twice (fixture variants): for a 3-page mapping (middle
+ * page), and for a 4 MiB mapping cut inside its first 2 MiB, which with
+ * folio_order=9 is mapped by one PMD that the cut has to split.
  */
 #include "kselftest_harness.h"
 #include "mmapdemo_util.h"
 
-#define SEED_BEFORE	0x3a3a0001ULL
-#define SEED_AFTER	0x3a3a0002ULL
+FIXTURE(cut) {
+	int fd;
+	off_t off;		/* device offset of the mapping */
+	size_t len;		/* length of the mapping */
+	size_t hole, hole_len;	/* the unmapped range inside it */
+	size_t tail;		/* hole + hole_len: start of the second part */
+	char *map;		/* NULL once all of it is unmapped */
+	long long vmas0;	/* `vmas` before the mmap() */
+	long long vmas_mapped;	/* `vmas` right after the mmap() */
+	uint64_t seed_before;	/* written before the cut */
+	uint64_t seed_after;	/* written after it */
+};
+
+FIXTURE_VARIANT(cut) {
+	bool in_pmd;
+};
+
+/* Three pages, the middle one unmapped. */
+FIXTURE_VARIANT_ADD(cut, three_pages) {
+	.in_pmd = false,
+};
+
+/* 4 MiB (2 MiB aligned offset), one page cut at 1 MiB: inside a PMD. */
+FIXTURE_VARIANT_ADD(cut, inside_pmd) {
+	.in_pmd = true,
+};
 
 /*
- * Map len bytes at device offset off, unmap [hole, hole + hole_len) inside
- * it and check the two remaining parts.
+ * Map the variant's range, fill it through the mapping and unmap the hole.
+ * What the cut did is left to the tests to check.
  */
-static void split_and_check(struct __test_metadata *_metadata, int fd,
-			    off_t off, size_t len, size_t hole,
-			    size_t hole_len)
-{
-	size_t tail = hole + hole_len;
-	long long vmas0 = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
-	struct maps_entry v[4];
-	struct access_result r;
-	char *map;
-	int n;
-
-	ASSERT_LE(0, vmas0);
-	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      off);
-	EXPECT_EQ(vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
-	n = maps_in_range((unsigned long)map, (unsigned long)map + len, v, 4);
-	ASSERT_EQ(1, n);
-
-	pattern_fill_from(map, len, SEED_BEFORE, off);
-	TH_LOG("%zu KiB mapping at %p: FilePmdMapped %ld kB before the cut",
-	       len / KIB, map, smaps_kb(map, "FilePmdMapped"));
-
-	ASSERT_EQ(0, munmap(map + hole, hole_len));
-
-	/* Two VMAs, with the file offsets of their first pages. */
-	n = maps_in_range((unsigned long)map, (unsigned long)map + len, v, 4);
-	ASSERT_EQ(2, n);
-	EXPECT_EQ((unsigned long)map, v[0].start);
-	EXPECT_EQ((unsigned long)map + hole, v[0].end);
-	EXPECT_EQ((unsigned long long)off, v[0].offset);
-	EXPECT_EQ((unsigned long)map + tail, v[1].start);
-	EXPECT_EQ((unsigned long)map + len, v[1].end);
-	EXPECT_EQ((unsigned long long)(off + tail), v[1].offset);
-	EXPECT_STREQ("rw-s", v[0].perms);
-	EXPECT_STREQ("rw-s", v[1].perms);
-	EXPECT_EQ(vmas0 + 2, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
-
-	/* The hole is unmapped, both sides kept their contents. */
-	EXPECT_EQ(SIGSEGV, probe_signal(map + hole, ACCESS_READ, &r));
-	EXPECT_EQ(SIGSEGV, probe_signal(map + tail - 1, ACCESS_READ, &r));
-	EXPECT_EQ(-1, pattern_mismatch_from(map, hole, SEED_BEFORE, off));
-	EXPECT_EQ(-1, pattern_mismatch_from(map + tail, len - tail,
-					    SEED_BEFORE, off + tail));
-
-	/* Both sides still write to the device. */
-	pattern_fill_from(map, hole, SEED_AFTER, off);
-	pattern_fill_from(map + tail, len - tail, SEED_AFTER, off + tail);
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, hole, off, SEED_AFTER, off));
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, len - tail, off + tail,
-					      SEED_AFTER, off + tail));
-	/* The device page behind the hole was not touched by any of it. */
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, hole_len, off + hole,
-					      SEED_BEFORE, off + hole));
-
-	/* One munmap() over both parts (and the hole) closes both VMAs. */
-	ASSERT_EQ(0, munmap(map, len));
-	EXPECT_EQ(0, maps_in_range((unsigned long)map,
-				   (unsigned long)map + len, v, 4));
-	EXPECT_EQ(vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
-}
-
-TEST(partial_munmap)
+FIXTURE_SETUP(cut)
 {
 	size_t psize = page_size();
+	struct maps_entry v[4];
 	long long off;
-	int fd;
+	int n;
 
 	off = device_region(_metadata, OFF_MUNMAP, 3 * PMD_SIZE);
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     dev_size() / 1024);
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	if (variant->in_pmd) {
+		self->off = off + PMD_SIZE;
+		self->len = 2 * PMD_SIZE;
+		self->hole = MIB;
+	} else {
+		self->off = off;
+		self->len = 3 * psize;
+		self->hole = psize;
+	}
+	self->hole_len = psize;
+	self->tail = self->hole + self->hole_len;
+	/* Unique per test and run: no earlier test's data can pass. */
+	self->seed_before = pattern_seed(_metadata->name);
+	self->seed_after = mix64(self->seed_before);
 
-	/* Three pages, the middle one unmapped. */
-	split_and_check(_metadata, fd, off, 3 * psize, psize, psize);
-	/* 4 MiB (2 MiB aligned offset), one page cut at 1 MiB: inside a PMD. */
-	split_and_check(_metadata, fd, off + PMD_SIZE, 2 * PMD_SIZE,
-			MIB, psize);
-	close(fd);
+	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->vmas0 = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
+	ASSERT_LE(0, self->vmas0);
+	self->map = map_dev(_metadata, self->fd, self->len,
+			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
+	self->vmas_mapped = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
+	n = maps_in_range((unsigned long)self->map,
+			  (unsigned long)self->map + self->len, v, 4);
+	ASSERT_EQ(1, n);
+
+	pattern_fill_from(self->map, self->len, self->seed_before, self->off);
+	TH_LOG("%zu KiB mapping at %p: FilePmdMapped %ld kB before the cut",
+	       self->len / KIB, self->map,
+	       smaps_kb(self->map, "FilePmdMapped"));
+
+	ASSERT_EQ(0, munmap(self->map + self->hole, self->hole_len));
+}
+
+FIXTURE_TEARDOWN(cut)
+{
+	if (self->map)
+		munmap(self->map, self->len);
+	close(self->fd);
+}
+
+/* Two VMAs, with the file offsets of their first pages. */
+TEST_F(cut, partial_munmap_splits_mapping)
+{
+	unsigned long map = (unsigned long)self->map;
+	struct maps_entry v[4];
+	int n;
+
+	n = maps_in_range(map, map + self->len, v, 4);
+	ASSERT_EQ(2, n);
+	EXPECT_EQ(map, v[0].start);
+	EXPECT_EQ(map + self->hole, v[0].end);
+	EXPECT_EQ((unsigned long long)self->off, v[0].offset);
+	EXPECT_EQ(map + self->tail, v[1].start);
+	EXPECT_EQ(map + self->len, v[1].end);
+	EXPECT_EQ((unsigned long long)(self->off + self->tail), v[1].offset);
+	EXPECT_STREQ("rw-s", v[0].perms);
+	EXPECT_STREQ("rw-s", v[1].perms);
+}
+
+/* The hole is unmapped. */
+TEST_F(cut, partial_munmap_hole_segv)
+{
+	struct access_result r;
+
+	EXPECT_EQ(SIGSEGV, probe_signal(self->map + self->hole, ACCESS_READ,
+					&r));
+	EXPECT_EQ(SIGSEGV, probe_signal(self->map + self->tail - 1,
+					ACCESS_READ, &r));
+}
+
+/* Both sides kept their contents. */
+TEST_F(cut, partial_munmap_both_sides_keep_contents)
+{
+	EXPECT_EQ(-1, pattern_mismatch_from(self->map, self->hole,
+					    self->seed_before, self->off));
+	EXPECT_EQ(-1, pattern_mismatch_from(self->map + self->tail,
+					    self->len - self->tail,
+					    self->seed_before,
+					    self->off + self->tail));
+}
+
+/* Both sides still write to the device. */
+TEST_F(cut, partial_munmap_both_sides_write_device)
+{
+	size_t hole = self->hole, tail = self->tail, len = self->len;
+	uint64_t seed = self->seed_after;
+	off_t off = self->off;
+
+	pattern_fill_from(self->map, hole, seed, off);
+	pattern_fill_from(self->map + tail, len - tail, seed, off + tail);
+	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, hole, off, seed,
+					      off));
+	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, len - tail,
+					      off + tail, seed, off + tail));
+	/* The device page behind the hole was not touched by any of it. */
+	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, self->hole_len,
+					      off + hole, self->seed_before,
+					      off + hole));
+}
+
+/* vm_ops->open for the new VMA, vm_ops->close for each munmap()ed one. */
+TEST_F(cut, partial_munmap_vmas_counter_follows)
+{
+	EXPECT_EQ(self->vmas0 + 1, self->vmas_mapped);
+	EXPECT_EQ(self->vmas0 + 2, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	ASSERT_EQ(0, munmap(self->map, self->len));
+	self->map = NULL;
+	EXPECT_EQ(self->vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+}
+
+/* One munmap() over both parts (and the hole) closes both VMAs. */
+TEST_F(cut, partial_munmap_one_munmap_removes_both_parts)
+{
+	unsigned long map = (unsigned long)self->map;
+	struct maps_entry v[4];
+
+	ASSERT_EQ(0, munmap(self->map, self->len));
+	self->map = NULL;
+	EXPECT_EQ(0, maps_in_range(map, map + self->len, v, 4));
+	EXPECT_EQ(self->vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
 }
 
 TEST_HARNESS_MAIN
