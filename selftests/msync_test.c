@@ -13,71 +13,128 @@
 #include "kselftest_harness.h"
 #include "mmapdemo_util.h"
 
-TEST(msync_semantics)
-{
-	static const int flags[] = { MS_SYNC, MS_ASYNC, MS_INVALIDATE,
-				     MS_SYNC | MS_INVALIDATE };
-	size_t psize = page_size(), len = PMD_SIZE;
-	unsigned int i;
-	char *map;
-	off_t off;
+/* A 2 MiB MAP_SHARED mapping of the test's region. */
+FIXTURE(mapping) {
 	int fd;
+	off_t off;
+	size_t len;
+	char *map;
+};
 
-	off = device_region(_metadata, OFF_MSYNC, PMD_SIZE);
+FIXTURE_SETUP(mapping)
+{
+	long long off = device_region(_metadata, OFF_MSYNC, PMD_SIZE);
+
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     dev_size() / 1024);
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      off);
+	self->off = off;
+	self->len = PMD_SIZE;
+	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->map = map_dev(_metadata, self->fd, self->len,
+			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
+}
 
-	for (i = 0; i < ARRAY_SIZE(flags); i++) {
-		uint64_t seed = 0x35c0000ULL + i;
+FIXTURE_TEARDOWN(mapping)
+{
+	munmap(self->map, self->len);
+	close(self->fd);
+}
 
-		/* Mapping -> msync -> read(): every flag keeps the data. */
-		pattern_fill_from(map, len, seed, off);
-		EXPECT_EQ(0, msync(map, len, flags[i])) {
-			TH_LOG("flags %#x: %s", flags[i], strerror(errno));
-		}
-		EXPECT_EQ(-1, dev_pread_mismatch_from(fd, len, off, seed,
-						      off)) {
-			TH_LOG("flags %#x: read() differs", flags[i]);
-		}
+/*
+ * msync(@flags) keeps the mapping and the device in step both ways; the
+ * patterns are unique per test and run, so no earlier data can pass.
+ */
+static void msync_both_ways(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(mapping) *self, int flags)
+{
+	uint64_t seed = pattern_seed(_metadata->name);
+	size_t len = self->len;
+	off_t off = self->off;
 
-		/* write() -> msync -> mapping. */
-		ASSERT_EQ(0, dev_pwrite_pattern_from(fd, len, off,
-						     seed ^ 0xffff, off));
-		EXPECT_EQ(0, msync(map, len, flags[i]));
-		EXPECT_EQ(-1, pattern_mismatch_from(map, len, seed ^ 0xffff,
-						    off)) {
-			TH_LOG("flags %#x: mapping differs", flags[i]);
-		}
+	/* Mapping -> msync -> read(). */
+	pattern_fill_from(self->map, len, seed, off);
+	EXPECT_EQ(0, msync(self->map, len, flags)) {
+		TH_LOG("flags %#x: %s", flags, strerror(errno));
+	}
+	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, len, off, seed, off)) {
+		TH_LOG("flags %#x: read() differs", flags);
 	}
 
-	/* A part of the mapping, page aligned, is fine too. */
-	EXPECT_EQ(0, msync(map + psize, psize, MS_SYNC));
+	/* write() -> msync -> mapping. */
+	ASSERT_EQ(0, dev_pwrite_pattern_from(self->fd, len, off, seed ^ 0xffff,
+					     off));
+	EXPECT_EQ(0, msync(self->map, len, flags));
+	EXPECT_EQ(-1, pattern_mismatch_from(self->map, len, seed ^ 0xffff,
+					    off)) {
+		TH_LOG("flags %#x: mapping differs", flags);
+	}
+}
 
-	/* Contradicting flags. */
-	errno = 0;
-	EXPECT_EQ(-1, msync(map, len, MS_SYNC | MS_ASYNC));
-	EXPECT_EQ(EINVAL, errno);
-	/* Unknown flag. */
-	errno = 0;
-	EXPECT_EQ(-1, msync(map, len, 0x100 | MS_SYNC));
-	EXPECT_EQ(EINVAL, errno);
-	/* Address not page aligned. */
-	errno = 0;
-	EXPECT_EQ(-1, msync(map + 1, psize, MS_SYNC));
-	EXPECT_EQ(EINVAL, errno);
+TEST_F(mapping, msync_ms_sync_succeeds)
+{
+	msync_both_ways(_metadata, self, MS_SYNC);
+}
 
-	/* Range running into an unmapped page: ENOMEM. */
-	ASSERT_EQ(0, munmap(map + len - psize, psize));
+TEST_F(mapping, msync_ms_async_succeeds)
+{
+	msync_both_ways(_metadata, self, MS_ASYNC);
+}
+
+TEST_F(mapping, msync_ms_invalidate_succeeds)
+{
+	msync_both_ways(_metadata, self, MS_INVALIDATE);
+}
+
+TEST_F(mapping, msync_ms_sync_invalidate_succeeds)
+{
+	msync_both_ways(_metadata, self, MS_SYNC | MS_INVALIDATE);
+}
+
+/* A part of the mapping, page aligned, is fine too. */
+TEST_F(mapping, msync_part_of_mapping_succeeds)
+{
+	size_t psize = page_size();
+
+	EXPECT_EQ(0, msync(self->map + psize, psize, MS_SYNC)) {
+		TH_LOG("%s", strerror(errno));
+	}
+}
+
+/* Contradicting flags. */
+TEST_F(mapping, msync_sync_with_async_einval)
+{
 	errno = 0;
-	EXPECT_EQ(-1, msync(map, len, MS_SYNC));
+	EXPECT_EQ(-1, msync(self->map, self->len, MS_SYNC | MS_ASYNC));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* Unknown flag. */
+TEST_F(mapping, msync_unknown_flag_einval)
+{
+	errno = 0;
+	EXPECT_EQ(-1, msync(self->map, self->len, 0x100 | MS_SYNC));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* Address not page aligned. */
+TEST_F(mapping, msync_unaligned_einval)
+{
+	errno = 0;
+	EXPECT_EQ(-1, msync(self->map + 1, page_size(), MS_SYNC));
+	EXPECT_EQ(EINVAL, errno);
+}
+
+/* Range running into an unmapped page: ENOMEM. */
+TEST_F(mapping, msync_unmapped_page_enomem)
+{
+	size_t psize = page_size();
+
+	ASSERT_EQ(0, munmap(self->map + self->len - psize, psize));
+	self->len -= psize;
+	errno = 0;
+	EXPECT_EQ(-1, msync(self->map, self->len + psize, MS_SYNC));
 	EXPECT_EQ(ENOMEM, errno);
-
-	ASSERT_EQ(0, munmap(map, len - psize));
-	close(fd);
 }
 
 TEST_HARNESS_MAIN
