@@ -10,106 +10,223 @@
  *   old_len, before it looks at MREMAP_MAYMOVE. So growing in place and
  *   growing with MREMAP_MAYMOVE both fail with EFAULT, even with free
  *   address space right behind the mapping.
+ *
+ * Every test starts from a filled 4 MiB MAP_SHARED mapping, and has a
+ * 2 MiB aligned stretch of free address space reserved as the target of
+ * a move.
  */
 #include "kselftest_harness.h"
 #include "mmapdemo_util.h"
 
-#define SEED_MREMAP	0x43e3a90ULL
-#define SEED_MOVED	0x43e3a91ULL
-
-TEST(mremap_semantics)
-{
-	size_t psize = page_size(), len = 2 * PMD_SIZE;
-	size_t new_len = MIB + 3 * psize;
-	char *map, *resv, *target, *r;
-	struct maps_entry v[4];
-	struct access_result ar;
-	long long vmas0;
-	off_t off;
+FIXTURE(mremap) {
 	int fd;
+	off_t off;
+	size_t len;		/* of the mapping as made */
+	size_t new_len;		/* what the shrink tests shrink it to */
+	char *map;		/* where the mapping is now */
+	size_t map_len;		/* its length now; 0 once it is unmapped */
+	char *resv;		/* the reserved PROT_NONE range */
+	size_t resv_len;
+	char *target;		/* 2 MiB aligned, inside resv */
+	long long vmas0;	/* `vmas` before the mmap() */
+	uint64_t seed;		/* the mapping's contents */
+};
+
+FIXTURE_SETUP(mremap)
+{
+	long long off;
 
 	off = device_region(_metadata, OFF_MREMAP, 2 * PMD_SIZE);
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     dev_size() / 1024);
-	vmas0 = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      off);
-	pattern_fill_from(map, len, SEED_MREMAP, off);
+	self->off = off;
+	self->len = 2 * PMD_SIZE;
+	/* Cutting inside the first 2 MiB. */
+	self->new_len = MIB + 3 * page_size();
+	/* Unique per test and run: no earlier test's data can pass. */
+	self->seed = pattern_seed(_metadata->name);
+	self->vmas0 = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
+	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->map = map_dev(_metadata, self->fd, self->len,
+			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
+	self->map_len = self->len;
+	pattern_fill_from(self->map, self->len, self->seed, self->off);
 
 	/* A 2 MiB aligned target (PMDs move whole when folio_order=9). */
-	resv = mmap(NULL, len + PMD_SIZE, PROT_NONE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, resv);
-	target = (char *)round_up((uintptr_t)resv, PMD_SIZE);
+	self->resv_len = self->len + PMD_SIZE;
+	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->resv);
+	self->target = (char *)round_up((uintptr_t)self->resv, PMD_SIZE);
+}
 
-	/* Move, same size. */
-	r = mremap(map, len, len, MREMAP_MAYMOVE | MREMAP_FIXED, target);
-	ASSERT_EQ(target, r) {
+FIXTURE_TEARDOWN(mremap)
+{
+	if (self->map_len)
+		munmap(self->map, self->map_len);
+	munmap(self->resv, self->resv_len);
+	close(self->fd);
+}
+
+/* Move the mapping, same size, to the target; the old address is returned. */
+static char *move_to_target(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(mremap) *self)
+{
+	char *old = self->map, *r;
+
+	r = mremap(old, self->len, self->len, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   self->target);
+	ASSERT_EQ(self->target, r) {
 		TH_LOG("move: %s", strerror(errno));
 	}
-	EXPECT_EQ(-1, pattern_mismatch_from(target, len, SEED_MREMAP, off));
-	EXPECT_EQ(SIGSEGV, probe_signal(map, ACCESS_READ, &ar));
-	EXPECT_EQ(SIGSEGV, probe_signal(map + len - 1, ACCESS_READ, &ar));
-	ASSERT_EQ(1, maps_in_range((uintptr_t)target,
-				   (uintptr_t)target + len, v, 4));
-	EXPECT_EQ((uintptr_t)target, v[0].start);
-	EXPECT_EQ((uintptr_t)target + len, v[0].end);
-	EXPECT_EQ((unsigned long long)off, v[0].offset);
-	EXPECT_EQ(0, maps_in_range((uintptr_t)map, (uintptr_t)map + len,
-				   v, 4));
-	EXPECT_EQ(vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
-	/* The moved mapping still writes to the device. */
-	pattern_fill_from(target, psize, SEED_MOVED, off);
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, psize, off, SEED_MOVED,
-					      off));
-	pattern_fill_from(target, psize, SEED_MREMAP, off);
-	map = target;
+	self->map = r;
+	return old;
+}
 
-	/* Shrink in place, cutting inside the first 2 MiB. */
-	r = mremap(map, len, new_len, 0);
-	ASSERT_EQ(map, r) {
+/* Shrink the mapping in place to new_len. */
+static void shrink(struct __test_metadata *_metadata,
+		   FIXTURE_DATA(mremap) *self)
+{
+	char *r = mremap(self->map, self->len, self->new_len, 0);
+
+	ASSERT_EQ(self->map, r) {
 		TH_LOG("shrink: %s", strerror(errno));
 	}
-	EXPECT_EQ(-1, pattern_mismatch_from(map, new_len, SEED_MREMAP, off));
-	EXPECT_EQ(SIGSEGV, probe_signal(map + new_len, ACCESS_READ, &ar));
+	self->map_len = self->new_len;
+}
+
+TEST_F(mremap, mremap_move_keeps_contents)
+{
+	move_to_target(_metadata, self);
+	EXPECT_EQ(-1, pattern_mismatch_from(self->target, self->len,
+					    self->seed, self->off));
+}
+
+/* One VMA at the target, with the same file offset, counted once. */
+TEST_F(mremap, mremap_move_keeps_vma_and_offset)
+{
+	uintptr_t target = (uintptr_t)self->target;
+	struct maps_entry v[4];
+
+	move_to_target(_metadata, self);
+	ASSERT_EQ(1, maps_in_range(target, target + self->len, v, 4));
+	EXPECT_EQ(target, v[0].start);
+	EXPECT_EQ(target + self->len, v[0].end);
+	EXPECT_EQ((unsigned long long)self->off, v[0].offset);
+	EXPECT_EQ(self->vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	/* Unmapping it at its new place closes that one VMA. */
+	ASSERT_EQ(0, munmap(self->map, self->map_len));
+	self->map_len = 0;
+	EXPECT_EQ(self->vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+}
+
+TEST_F(mremap, mremap_move_unmaps_old_range)
+{
+	struct access_result ar;
+	struct maps_entry v[4];
+	char *old;
+
+	old = move_to_target(_metadata, self);
+	EXPECT_EQ(SIGSEGV, probe_signal(old, ACCESS_READ, &ar));
+	EXPECT_EQ(SIGSEGV, probe_signal(old + self->len - 1, ACCESS_READ, &ar));
+	EXPECT_EQ(0, maps_in_range((uintptr_t)old, (uintptr_t)old + self->len,
+				   v, 4));
+}
+
+/* The moved mapping still writes to the device. */
+TEST_F(mremap, mremap_moved_mapping_writes_device)
+{
+	uint64_t seed = mix64(self->seed);
+	size_t psize = page_size();
+
+	move_to_target(_metadata, self);
+	pattern_fill_from(self->target, psize, seed, self->off);
+	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, psize, self->off,
+					      seed, self->off));
+}
+
+/* Shrink in place, cutting inside the first 2 MiB: the head is intact. */
+TEST_F(mremap, mremap_shrink_keeps_head)
+{
+	shrink(_metadata, self);
+	EXPECT_EQ(-1, pattern_mismatch_from(self->map, self->new_len,
+					    self->seed, self->off));
+}
+
+TEST_F(mremap, mremap_shrink_unmaps_tail)
+{
+	uintptr_t map = (uintptr_t)self->map;
+	struct access_result ar;
+	struct maps_entry v[4];
+
+	shrink(_metadata, self);
+	EXPECT_EQ(SIGSEGV, probe_signal(self->map + self->new_len,
+					ACCESS_READ, &ar));
 	EXPECT_EQ(SEGV_MAPERR, ar.fault_code);
-	EXPECT_EQ(SIGSEGV, probe_signal(map + len - 1, ACCESS_WRITE, &ar));
-	ASSERT_EQ(1, maps_in_range((uintptr_t)map, (uintptr_t)map + len,
-				   v, 4));
-	EXPECT_EQ((uintptr_t)map + new_len, v[0].end);
-	/* Shrinking the mapping does not change the device. */
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, len - new_len, off + new_len,
-					      SEED_MREMAP, off + new_len));
+	EXPECT_EQ(SIGSEGV, probe_signal(self->map + self->len - 1,
+					ACCESS_WRITE, &ar));
+	ASSERT_EQ(1, maps_in_range(map, map + self->len, v, 4));
+	EXPECT_EQ(map + self->new_len, v[0].end);
+}
 
-	/*
-	 * Grow in place into the free space just vacated: EFAULT, from
-	 * VM_DONTEXPAND (a busy neighbour would give ENOMEM instead).
-	 */
-	ASSERT_EQ(0, maps_in_range((uintptr_t)map + new_len,
-				   (uintptr_t)map + len, v, 4));
+/* Shrinking the mapping does not change the device. */
+TEST_F(mremap, mremap_shrink_keeps_device)
+{
+	size_t new_len = self->new_len;
+
+	shrink(_metadata, self);
+	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, self->len - new_len,
+					      self->off + new_len, self->seed,
+					      self->off + new_len));
+}
+
+/* The failed attempts left the shrunk mapping as it was. */
+static void check_unchanged(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(mremap) *self)
+{
+	uintptr_t map = (uintptr_t)self->map;
+	struct maps_entry v[4];
+
+	ASSERT_EQ(1, maps_in_range(map, map + self->len, v, 4));
+	EXPECT_EQ(map, v[0].start);
+	EXPECT_EQ(map + self->new_len, v[0].end);
+	EXPECT_EQ(-1, pattern_mismatch_from(self->map, self->new_len,
+					    self->seed, self->off));
+	EXPECT_EQ(self->vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+}
+
+/*
+ * Grow in place into the free space just vacated: EFAULT, from
+ * VM_DONTEXPAND (a busy neighbour would give ENOMEM instead).
+ */
+TEST_F(mremap, mremap_grow_in_place_efault)
+{
+	uintptr_t map = (uintptr_t)self->map;
+	struct maps_entry v[4];
+	char *r;
+
+	shrink(_metadata, self);
+	ASSERT_EQ(0, maps_in_range(map + self->new_len, map + self->len,
+				   v, 4));
 	errno = 0;
-	r = mremap(map, new_len, new_len + psize, 0);
+	r = mremap(self->map, self->new_len, self->new_len + page_size(), 0);
 	EXPECT_EQ(MAP_FAILED, r);
 	EXPECT_EQ(EFAULT, errno);
-	/* Growing with MREMAP_MAYMOVE fails the same way. */
+	check_unchanged(_metadata, self);
+}
+
+/* Growing with MREMAP_MAYMOVE fails the same way. */
+TEST_F(mremap, mremap_grow_maymove_efault)
+{
+	char *r;
+
+	shrink(_metadata, self);
 	errno = 0;
-	r = mremap(map, new_len, 2 * len, MREMAP_MAYMOVE);
+	r = mremap(self->map, self->new_len, 2 * self->len, MREMAP_MAYMOVE);
 	EXPECT_EQ(MAP_FAILED, r);
 	EXPECT_EQ(EFAULT, errno);
-
-	/* The failed attempts left the mapping as it was. */
-	ASSERT_EQ(1, maps_in_range((uintptr_t)map, (uintptr_t)map + len,
-				   v, 4));
-	EXPECT_EQ((uintptr_t)map, v[0].start);
-	EXPECT_EQ((uintptr_t)map + new_len, v[0].end);
-	EXPECT_EQ(-1, pattern_mismatch_from(map, new_len, SEED_MREMAP, off));
-	EXPECT_EQ(vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
-
-	ASSERT_EQ(0, munmap(resv, len + PMD_SIZE));
-	EXPECT_EQ(vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
-	close(fd);
+	check_unchanged(_metadata, self);
 }
 
 TEST_HARNESS_MAIN
