@@ -24,10 +24,10 @@
 
 /* Four 2 MiB parts of the test's region at base. */
 #define LEN		PMD_SIZE
-#define OFF_DONTNEED	(base)
-#define OFF_POP_READ	(base + 1 * PMD_SIZE)
-#define OFF_POP_WRITE	(base + 2 * PMD_SIZE)
-#define OFF_POP_PRIV	(base + 3 * PMD_SIZE)
+#define OFF_DONTNEED	(self->base)
+#define OFF_POP_READ	(self->base + 1 * PMD_SIZE)
+#define OFF_POP_WRITE	(self->base + 2 * PMD_SIZE)
+#define OFF_POP_PRIV	(self->base + 3 * PMD_SIZE)
 
 /*
  * Out of line, and run once before any measurement, so that measuring
@@ -67,69 +67,119 @@ static void warm_up(void)
 	mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 }
 
-TEST(madvise_semantics)
-{
-	size_t psize = page_size();
-	long long f0, f1, f2;
-	long m0, m1, res;
-	long long base;
-	char *map;
+/*
+ * The device open, the region found, the code warmed up (in the process
+ * that runs the test: the harness forks one per test). Each test maps
+ * one part of the region with map_part().
+ */
+FIXTURE(madvise) {
 	int fd;
+	long long base;
+	char *map;		/* the test's mapping, NULL if none */
+	uint64_t seed[3];	/* patterns unique per test and run */
+};
 
-	base = device_region(_metadata, OFF_MADVISE, 4 * PMD_SIZE);
-	if (base < 0)
+FIXTURE_SETUP(madvise)
+{
+	int i;
+
+	self->base = device_region(_metadata, OFF_MADVISE, 4 * PMD_SIZE);
+	if (self->base < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     dev_size() / 1024);
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->seed[0] = pattern_seed(_metadata->name);
+	for (i = 1; i < 3; i++)
+		self->seed[i] = mix64(self->seed[i - 1]);
+	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	warm_up();
+}
 
-	/* MADV_DONTNEED, MAP_SHARED: refault finds the device's data. */
-	ASSERT_EQ(0, fill_dev(fd, LEN, OFF_DONTNEED, 0xd0a1));
-	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      OFF_DONTNEED);
-	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, 0xd0a1));
+FIXTURE_TEARDOWN(madvise)
+{
+	if (self->map)
+		munmap(self->map, LEN);
+	close(self->fd);
+}
+
+static char *map_part(struct __test_metadata *_metadata,
+		      FIXTURE_DATA(madvise) *self, int flags, off_t off)
+{
+	self->map = map_dev(_metadata, self->fd, LEN, PROT_READ | PROT_WRITE,
+			    flags, off);
+	return self->map;
+}
+
+/* MADV_DONTNEED, MAP_SHARED: refault finds the device's data. */
+TEST_F(madvise, madvise_dontneed_refaults_shared_content)
+{
+	uint64_t seed = self->seed[0];
+	long long f0, f1, f2;
+	char *map;
+
+	ASSERT_EQ(0, fill_dev(self->fd, LEN, OFF_DONTNEED, seed));
+	map = map_part(_metadata, self, MAP_SHARED, OFF_DONTNEED);
+	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, seed));
 	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_DONTNEED));
 	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	EXPECT_EQ(f0, f1);
-	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, 0xd0a1));
+	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, seed));
 	f2 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	EXPECT_LT(f1, f2);
-	EXPECT_GE(f1 + (long long)(LEN / psize), f2);
+	EXPECT_GE(f1 + (long long)(LEN / page_size()), f2);
 	TH_LOG("DONTNEED shared: %lld faults to read %lu KiB again",
 	       f2 - f1, LEN / KIB);
-	ASSERT_EQ(0, munmap(map, LEN));
+}
 
-	/* MADV_DONTNEED, MAP_PRIVATE: the private copies are dropped. */
-	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-		      OFF_DONTNEED);
-	fill_map(map, 16 * psize, OFF_DONTNEED, 0xd0a2);
-	EXPECT_EQ(-1, check_map(map, 16 * psize, OFF_DONTNEED, 0xd0a2));
-	EXPECT_EQ(-1, check_dev(fd, LEN, OFF_DONTNEED, 0xd0a1));
+/* MADV_DONTNEED, MAP_PRIVATE: the private copies are dropped. */
+TEST_F(madvise, madvise_dontneed_drops_private_copy)
+{
+	uint64_t dev_seed = self->seed[0], priv_seed = self->seed[1];
+	size_t psize = page_size();
+	long long f1, f2;
+	char *map;
+
+	ASSERT_EQ(0, fill_dev(self->fd, LEN, OFF_DONTNEED, dev_seed));
+	map = map_part(_metadata, self, MAP_PRIVATE, OFF_DONTNEED);
+	fill_map(map, 16 * psize, OFF_DONTNEED, priv_seed);
+	EXPECT_EQ(-1, check_map(map, 16 * psize, OFF_DONTNEED, priv_seed));
+	EXPECT_EQ(-1, check_dev(self->fd, LEN, OFF_DONTNEED, dev_seed));
 	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_DONTNEED));
-	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, 0xd0a1));
+	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, dev_seed));
 	f2 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	EXPECT_LT(f1, f2);
-	ASSERT_EQ(0, munmap(map, LEN));
+}
 
-	/*
-	 * Control: without populating, reading a fresh mapping does take
-	 * minor faults, so the zero counts below are not a blind spot.
-	 */
-	ASSERT_EQ(0, fill_dev(fd, LEN, OFF_POP_READ, 0xd0a3));
-	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      OFF_POP_READ);
+/*
+ * Control: without populating, reading a fresh mapping does take minor
+ * faults, so the zero counts of the populate tests are not a blind spot.
+ */
+TEST_F(madvise, madvise_unpopulated_read_takes_minor_faults)
+{
+	uint64_t seed = self->seed[0];
+	long m0, m1, res;
+	char *map;
+
+	ASSERT_EQ(0, fill_dev(self->fd, LEN, OFF_POP_READ, seed));
+	map = map_part(_metadata, self, MAP_SHARED, OFF_POP_READ);
 	m0 = minor_faults();
-	res = check_map(map, LEN, OFF_POP_READ, 0xd0a3);
+	res = check_map(map, LEN, OFF_POP_READ, seed);
 	m1 = minor_faults();
 	EXPECT_EQ(-1, res);
 	EXPECT_LT(0, m1 - m0);
-	ASSERT_EQ(0, munmap(map, LEN));
+}
 
-	/* MADV_POPULATE_READ, MAP_SHARED: reading takes no faults after. */
-	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      OFF_POP_READ);
+/* MADV_POPULATE_READ, MAP_SHARED: reading takes no faults after. */
+TEST_F(madvise, madvise_populate_read_prefaults)
+{
+	uint64_t seed = self->seed[0];
+	long long f0, f1;
+	long m0, m1, res;
+	char *map;
+
+	ASSERT_EQ(0, fill_dev(self->fd, LEN, OFF_POP_READ, seed));
+	map = map_part(_metadata, self, MAP_SHARED, OFF_POP_READ);
 	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_POPULATE_READ)) {
 		TH_LOG("MADV_POPULATE_READ: %s", strerror(errno));
@@ -137,51 +187,86 @@ TEST(madvise_semantics)
 	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 	EXPECT_LT(f0, f1);
 	m0 = minor_faults();
-	res = check_map(map, LEN, OFF_POP_READ, 0xd0a3);
+	res = check_map(map, LEN, OFF_POP_READ, seed);
 	m1 = minor_faults();
 	EXPECT_EQ(-1, res);
 	EXPECT_EQ(0, m1 - m0);
 	EXPECT_EQ(f1, mmapdemo_attr(MMAPDEMO_ATTR_FAULTS));
-	ASSERT_EQ(0, munmap(map, LEN));
+}
 
-	/* MADV_POPULATE_WRITE, MAP_SHARED: writing takes no faults after. */
-	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      OFF_POP_WRITE);
+/* MADV_POPULATE_WRITE, MAP_SHARED: writing takes no faults after. */
+TEST_F(madvise, madvise_populate_write_prefaults)
+{
+	uint64_t seed = self->seed[0];
+	long m0, m1;
+	char *map;
+
+	map = map_part(_metadata, self, MAP_SHARED, OFF_POP_WRITE);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_POPULATE_WRITE)) {
 		TH_LOG("MADV_POPULATE_WRITE: %s", strerror(errno));
 	}
 	m0 = minor_faults();
-	fill_map(map, LEN, OFF_POP_WRITE, 0xd0a4);
+	fill_map(map, LEN, OFF_POP_WRITE, seed);
 	m1 = minor_faults();
 	EXPECT_EQ(0, m1 - m0);
-	EXPECT_EQ(-1, check_dev(fd, LEN, OFF_POP_WRITE, 0xd0a4));
-	ASSERT_EQ(0, munmap(map, LEN));
+	EXPECT_EQ(-1, check_dev(self->fd, LEN, OFF_POP_WRITE, seed));
+}
 
-	/*
-	 * MADV_POPULATE_WRITE, MAP_PRIVATE: every page is copied now. The
-	 * copies keep the data of populate time when the device changes
-	 * later, take writes without faulting, and do not write through.
-	 */
-	ASSERT_EQ(0, fill_dev(fd, LEN, OFF_POP_PRIV, 0xd0a5));
-	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-		      OFF_POP_PRIV);
+/*
+ * MADV_POPULATE_WRITE, MAP_PRIVATE: every page is copied now. The copies
+ * keep the data of populate time when the device changes later, take
+ * writes without faulting, and do not write through. Each test below
+ * starts here: the device part filled with seed[0], the mapping
+ * populated, then the device part overwritten with seed[1].
+ */
+static char *populate_private(struct __test_metadata *_metadata,
+			      FIXTURE_DATA(madvise) *self)
+{
+	char *map;
+
+	ASSERT_EQ(0, fill_dev(self->fd, LEN, OFF_POP_PRIV, self->seed[0]));
+	map = map_part(_metadata, self, MAP_PRIVATE, OFF_POP_PRIV);
 	EXPECT_EQ(0, smaps_kb(map, "Anonymous"));
 	ASSERT_EQ(0, madvise(map, LEN, MADV_POPULATE_WRITE)) {
 		TH_LOG("MADV_POPULATE_WRITE: %s", strerror(errno));
 	}
+	ASSERT_EQ(0, fill_dev(self->fd, LEN, OFF_POP_PRIV, self->seed[1]));
+	return map;
+}
+
+/* Every page of the mapping is an anonymous copy now. */
+TEST_F(madvise, madvise_populate_write_private_makes_copies)
+{
+	char *map = populate_private(_metadata, self);
+
 	EXPECT_EQ((long)(LEN / KIB), smaps_kb(map, "Anonymous"));
-	ASSERT_EQ(0, fill_dev(fd, LEN, OFF_POP_PRIV, 0xd0a6));
+}
+
+/* The copies keep the data of populate time; reading them takes no fault. */
+TEST_F(madvise, madvise_populate_write_private_copies_keep_old_data)
+{
+	char *map = populate_private(_metadata, self);
+	long m0, m1, res;
+
 	m0 = minor_faults();
-	res = check_map(map, LEN, OFF_POP_PRIV, 0xd0a5);
-	fill_map(map, LEN, OFF_POP_PRIV, 0xd0a7);
+	res = check_map(map, LEN, OFF_POP_PRIV, self->seed[0]);
 	m1 = minor_faults();
 	EXPECT_EQ(-1, res);
 	EXPECT_EQ(0, m1 - m0);
-	EXPECT_EQ(-1, check_map(map, LEN, OFF_POP_PRIV, 0xd0a7));
-	EXPECT_EQ(-1, check_dev(fd, LEN, OFF_POP_PRIV, 0xd0a6));
-	ASSERT_EQ(0, munmap(map, LEN));
+}
 
-	close(fd);
+/* Writes to the copies take no fault and do not reach the device. */
+TEST_F(madvise, madvise_populate_write_private_writes_stay_private)
+{
+	char *map = populate_private(_metadata, self);
+	long m0, m1;
+
+	m0 = minor_faults();
+	fill_map(map, LEN, OFF_POP_PRIV, self->seed[2]);
+	m1 = minor_faults();
+	EXPECT_EQ(0, m1 - m0);
+	EXPECT_EQ(-1, check_map(map, LEN, OFF_POP_PRIV, self->seed[2]));
+	EXPECT_EQ(-1, check_dev(self->fd, LEN, OFF_POP_PRIV, self->seed[1]));
 }
 
 TEST_HARNESS_MAIN
