@@ -23,7 +23,7 @@ static pid_t spawn_peer(const char *role, off_t off, uint64_t nonce)
 	return spawn_helper(argv, -1);
 }
 
-TEST(ipc)
+TEST(ipc_unrelated_processes_exchange_messages)
 {
 	struct ipc_block blk = { 0 };
 	char expect[128];
