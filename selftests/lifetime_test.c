@@ -21,13 +21,13 @@
  * tolerance, 1 MiB plus 1/64 of the device's memory (< 2 MiB for 64 MiB),
  * absorbs that noise but not the leak of a single 2 MiB folio.
  *
- * The fixture teardown (in the parent, so it also runs after a crash)
- * reloads the module with the run's arguments if it is not loaded.
+ * Each test builds its own situation from the loaded module. The fixture
+ * teardown (in the parent, so it also runs after a crash) reloads the
+ * module with the run's arguments if it is not loaded; the tests that
+ * unload it load it again themselves.
  */
 #include "kselftest_harness.h"
 #include "mmapdemo_util.h"
-
-#define SEED_LIFETIME	0x11fe71e0ULL
 
 /*
  * Pages on the per-CPU free lists of all zones (/proc/zoneinfo "count:").
@@ -60,7 +60,10 @@ static long long free_bytes(void)
 }
 
 FIXTURE(lifetime) {
-	int unused;
+	size_t size;		/* of the device */
+	long long order;	/* folio_order */
+	size_t len;		/* of the mappings the tests make */
+	uint64_t seed;		/* unique per test and run */
 };
 
 FIXTURE_SETUP(lifetime)
@@ -69,6 +72,11 @@ FIXTURE_SETUP(lifetime)
 		TH_LOG("the VM harness must export MMAPDEMO_KO");
 	}
 	ASSERT_TRUE(module_loaded());
+	self->size = dev_size();
+	ASSERT_LT(0UL, self->size);
+	self->order = mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
+	self->len = self->size < 32 * MIB ? self->size : 32 * MIB;
+	self->seed = pattern_seed(_metadata->name);
 }
 
 FIXTURE_TEARDOWN_PARENT(lifetime)
@@ -76,34 +84,78 @@ FIXTURE_TEARDOWN_PARENT(lifetime)
 	module_ensure_loaded();
 }
 
-TEST_F_TIMEOUT(lifetime, lifetime, 120)
+/*
+ * A mapping of the device's first len bytes whose fd is already closed,
+ * filled with the test's pattern.
+ */
+static char *fdless_mapping(struct __test_metadata *_metadata,
+			    FIXTURE_DATA(lifetime) *self)
 {
-	char *ctl_unload[] = { "mmapdemo-ctl", "unload", NULL };
-	size_t len, psize = page_size(), size = dev_size();
-	long long order = mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
-	long long alloc, tol, freed = 0, before, after;
-	long avail_before, avail_after;
-	char out[1024], *map, *buf;
-	double deadline;
-	int fd, status;
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	char *map;
 
-	ASSERT_LT(0UL, size);
-	len = size < 32 * MIB ? size : 32 * MIB;
+	map = map_dev(_metadata, fd, self->len, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, 0);
+	ASSERT_EQ(0, close(fd));
+	pattern_fill(map, self->len, self->seed);
+	return map;
+}
 
-	/* An open fd pins the module. */
+/* Unmap @map, and check that no fd or mapping of the device is left. */
+static void release_all(struct __test_metadata *_metadata,
+			FIXTURE_DATA(lifetime) *self, char *map)
+{
+	ASSERT_EQ(0, munmap(map, self->len));
+	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+}
+
+/* Load the module again with the run's arguments. */
+static void reload(struct __test_metadata *_metadata)
+{
+	char out[1024];
+	int status;
+
+	status = module_load(out, sizeof(out));
+	ASSERT_EQ(0, status) {
+		TH_LOG("reload: %s", out);
+	}
+}
+
+/* close() after mmap(): the mapping keeps working. */
+TEST_F_TIMEOUT(lifetime, lifetime_close_keeps_mapping_usable, 60)
+{
+	char *map = fdless_mapping(_metadata, self);
+	int fd;
+
+	EXPECT_EQ(-1, pattern_mismatch(map, self->len, self->seed));
+	EXPECT_LE((long long)self->len,
+		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+
+	/* Another fd sees what the fd-less mapping wrote. */
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, self->len, 0, self->seed));
+	ASSERT_EQ(0, close(fd));
+	ASSERT_EQ(0, munmap(map, self->len));
+}
+
+/* An open fd pins the module. */
+TEST_F(lifetime, lifetime_unload_refused_while_fd_open)
+{
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+
 	EXPECT_EQ(-EWOULDBLOCK, module_delete());
 	ASSERT_TRUE(module_loaded());
+	close(fd);
+}
 
-	/* close() after mmap(): the mapping keeps working. */
-	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      0);
-	ASSERT_EQ(0, close(fd));
-	pattern_fill(map, len, SEED_LIFETIME);
-	EXPECT_EQ(-1, pattern_mismatch(map, len, SEED_LIFETIME));
-	EXPECT_LE((long long)len, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+/* Only the mapping left: still pinned, for the syscall and the tool. */
+TEST_F_TIMEOUT(lifetime, lifetime_unload_refused_while_mapping_lives, 60)
+{
+	char *ctl_unload[] = { "mmapdemo-ctl", "unload", NULL };
+	char *map = fdless_mapping(_metadata, self);
+	char out[1024];
+	int status;
 
-	/* Only the mapping left: still pinned, for the syscall and the tool. */
 	EXPECT_EQ(-EWOULDBLOCK, module_delete());
 	status = run_helper(ctl_unload, out, sizeof(out), 30);
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) {
@@ -113,18 +165,32 @@ TEST_F_TIMEOUT(lifetime, lifetime, 120)
 		TH_LOG("mmapdemo-ctl unload said: %s", out);
 	}
 	ASSERT_TRUE(module_loaded());
-	EXPECT_EQ(-1, pattern_mismatch(map, len, SEED_LIFETIME));
+	EXPECT_EQ(-1, pattern_mismatch(map, self->len, self->seed));
+	ASSERT_EQ(0, munmap(map, self->len));
+}
 
-	/* Another fd sees what the fd-less mapping wrote. */
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, 0, SEED_LIFETIME));
-	ASSERT_EQ(0, close(fd));
+/* Nothing left: unload works, and the device is gone with the module. */
+TEST_F_TIMEOUT(lifetime, lifetime_unload_succeeds_after_release, 60)
+{
+	release_all(_metadata, self, fdless_mapping(_metadata, self));
+	ASSERT_EQ(0, module_delete());
+	EXPECT_FALSE(module_loaded());
+	errno = 0;
+	EXPECT_EQ(-1, open(MMAPDEMO_DEVICE_PATH, O_RDWR));
+	EXPECT_EQ(ENOENT, errno);
+	reload(_metadata);
+}
 
-	/* Nothing left: unload works and returns every page. */
-	ASSERT_EQ(0, munmap(map, len));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+/* Unloading returns every page of the device's memory. */
+TEST_F_TIMEOUT(lifetime, lifetime_unload_frees_all_pages, 60)
+{
+	long long alloc, tol, freed = 0, before, after;
+	long avail_before, avail_after;
+	double deadline;
+
+	release_all(_metadata, self, fdless_mapping(_metadata, self));
 	alloc = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
-	ASSERT_LE((long long)len, alloc);
+	ASSERT_LE((long long)self->len, alloc);
 	tol = alloc / 64 + (long long)MIB;
 	avail_before = proc_kb("/proc/meminfo", "MemAvailable");
 	before = free_bytes();
@@ -141,20 +207,25 @@ TEST_F_TIMEOUT(lifetime, lifetime, 120)
 	} while (now_s() < deadline);
 	avail_after = proc_kb("/proc/meminfo", "MemAvailable");
 	TH_LOG("folio_order %lld: %lld KiB allocated; free memory (pcp incl.) +%lld KiB, MemAvailable +%ld KiB",
-	       order, alloc / 1024, freed / 1024, avail_after - avail_before);
+	       self->order, alloc / 1024, freed / 1024,
+	       avail_after - avail_before);
 	EXPECT_GE(freed, alloc - tol);
-	EXPECT_FALSE(module_loaded());
-	errno = 0;
-	EXPECT_EQ(-1, open(MMAPDEMO_DEVICE_PATH, O_RDWR));
-	EXPECT_EQ(ENOENT, errno);
+	reload(_metadata);
+}
 
-	/* Reload with the run's arguments: a fresh device. */
-	status = module_load(out, sizeof(out));
-	ASSERT_EQ(0, status) {
-		TH_LOG("reload: %s", out);
-	}
-	EXPECT_EQ(size, dev_size());
-	EXPECT_EQ(order, mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER));
+/* Reload with the run's arguments: a fresh device. */
+TEST_F_TIMEOUT(lifetime, lifetime_reload_gives_fresh_device, 60)
+{
+	size_t len = self->len, psize = page_size();
+	char *map, *buf;
+	int fd;
+
+	/* Data in the device, so that fresh means something. */
+	release_all(_metadata, self, fdless_mapping(_metadata, self));
+	ASSERT_EQ(0, module_delete());
+	reload(_metadata);
+	EXPECT_EQ(self->size, dev_size());
+	EXPECT_EQ(self->order, mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER));
 	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_FAULTS));
 	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
