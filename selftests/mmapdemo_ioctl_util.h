@@ -111,6 +111,27 @@ static inline long bytes_mismatch_dev(int fd, off_t off, size_t len,
 	return ret;
 }
 
+/*
+ * Free memory in bytes as the page allocator sees it: MemFree plus the
+ * pages on the per-CPU free lists (/proc/zoneinfo "count:"), where freed
+ * pages go first (see lifetime_test.c). -1 if unreadable.
+ */
+static inline long long free_bytes(void)
+{
+	char *info = read_file("/proc/zoneinfo"), *p;
+	long free_kb = proc_kb("/proc/meminfo", "MemFree");
+	long long pcp = 0;
+
+	if (!info || free_kb < 0) {
+		free(info);
+		return -1;
+	}
+	for (p = strstr(info, "count:"); p; p = strstr(p + 6, "count:"))
+		pcp += strtol(p + 6, NULL, 10);
+	free(info);
+	return free_kb * 1024LL + pcp * (long long)page_size();
+}
+
 /* --- the kernel log --- */
 
 /* /dev/kmsg positioned after the last record: only new ones are read. */

@@ -1,0 +1,465 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MMAPDEMO_IOC_RESIZE: the device size changes like a file's under
+ * ftruncate().
+ *
+ * - Shrinking takes the pages past the new end away from every mapping
+ *   of every opener, a second process too: shared mappings and the
+ *   private copy-on-write copies of those pages get SIGBUS there, checked
+ *   in the mapping process itself (a fork child would refault rather
+ *   than inherit the page table entries, see touch_here()).
+ * - The pages below the new end keep their data, in the mappings and
+ *   for pread(); private copies of them stay, as truncate leaves them.
+ * - The memory past the end is freed: allocated_bytes drops to what is
+ *   left, and the page allocator gets it back even though mappings had
+ *   it mapped.
+ * - Growing again exposes zeros, never the old data: through pread() and
+ *   through mappings made before the shrink.
+ * - An end inside a huge folio (folio_order=9, a size that is not a
+ *   multiple of 2 MiB) cuts that folio: the data below is kept, beyond
+ *   is SIGBUS, and no PMD maps past the end any more. With folio_order=0
+ *   the same checks hold page by page.
+ * - Sizes of 0, not page multiples, or above max_size are EINVAL and
+ *   change nothing; 1 page and max_size itself are accepted.
+ * - lseek(SEEK_END), sysfs size, INFO.size and read()/write() at the end
+ *   (0 / ENOSPC) follow the new size; the module parameter `size` keeps
+ *   the value the module was loaded with.
+ *
+ * Every test starts from a fresh device (the module is reloaded with the
+ * run's arguments: nothing allocated). The teardown, in the parent so
+ * that it also runs after a crash, resizes the device back to the size
+ * it was loaded with (other programs expect it) or reloads the module.
+ */
+#include "kselftest_harness.h"
+#include "mmapdemo_util.h"
+#include "mmapdemo_ioctl_util.h"
+
+/* The tests work in [0, WORK_LEN) of the device. */
+#define WORK_LEN	(32 * MIB)
+
+FIXTURE(resize) {
+	int unused;
+};
+
+FIXTURE_SETUP(resize)
+{
+	char out[512];
+
+	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
+	ASSERT_EQ(0, module_reload(out, sizeof(out))) {
+		TH_LOG("reload: %s", out);
+	}
+	ASSERT_EQ(load_size(), dev_size());
+	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	if (dev_size() < WORK_LEN)
+		SKIP(return, "the device (%zu KiB) is smaller than %lu KiB",
+		     dev_size() / KIB, WORK_LEN / KIB);
+}
+
+FIXTURE_TEARDOWN_PARENT(resize)
+{
+	module_restore(false);
+	EXPECT_EQ(load_size(), dev_size());
+}
+
+static void fill_dev(struct __test_metadata *_metadata, int fd, size_t len,
+		     uint64_t seed)
+{
+	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, 0, seed));
+}
+
+/*
+ * A second opener: a fork child with its own fd and its own shared and
+ * private mappings of [0, len), the private one with a copy-on-write copy
+ * of the page at @cow_off. It reports on @ready when set up, waits for a
+ * byte on @go (the device was shrunk to @end), then touches its mappings
+ * and exits with a bit per failed check.
+ */
+#define CHILD_SHARED_PAST_END	0x01	/* no SIGBUS in its shared mapping */
+#define CHILD_COW_PAST_END	0x02	/* its private copy survived */
+#define CHILD_DATA_BELOW_END	0x04	/* its view below the end changed */
+#define CHILD_SETUP		0x40
+
+static void second_opener(int ready, int go, size_t len, size_t end,
+			  size_t cow_off, uint64_t seed)
+{
+	int fd = mmapdemo_open(O_RDWR), status = 0;
+	char *shared, *priv, c = 'r';
+
+	if (fd < 0)
+		_exit(CHILD_SETUP);
+	shared = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	priv = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE, fd, 0);
+	if (shared == MAP_FAILED || priv == MAP_FAILED)
+		_exit(CHILD_SETUP);
+	touch_read(shared, len);
+	priv[cow_off] = 0x3c;
+	if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
+		_exit(CHILD_SETUP);
+
+	if (read_signal(shared + end) != SIGBUS ||
+	    write_signal(shared + len - 1) != SIGBUS)
+		status |= CHILD_SHARED_PAST_END;
+	if (read_signal(priv + cow_off) != SIGBUS)
+		status |= CHILD_COW_PAST_END;
+	if (pattern_mismatch(shared, end, seed) != -1)
+		status |= CHILD_DATA_BELOW_END;
+	_exit(status);
+}
+
+/* SIGBUS, BUS_ADRERR, at @addr, when this process reads @addr. */
+static void expect_sigbus_here(struct __test_metadata *_metadata, void *addr,
+			       const char *what)
+{
+	EXPECT_EQ(SIGBUS, read_signal(addr)) {
+		TH_LOG("%s: no SIGBUS", what);
+	}
+	EXPECT_EQ(BUS_ADRERR, touch_code);
+	EXPECT_EQ(addr, touch_fault_addr);
+}
+
+TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
+{
+	size_t pg = page_size(), len = 8 * MIB, end = 4 * MIB;
+	uint64_t seed = pattern_seed(__func__);
+	int ready[2], go[2], fd;
+	char *shared, *priv, c;
+	pid_t pid;
+
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fill_dev(_metadata, fd, len, seed);
+	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, 0);
+	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE, 0);
+	touch_read(shared, len);
+	/* Private: device pages mapped read-only, and one COW copy. */
+	touch_read(priv, len);
+	memset(priv + 6 * MIB, 0x6c, pg);
+
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(go));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(ready[0]);
+		close(go[1]);
+		second_opener(ready[1], go[0], len, end, 5 * MIB, seed);
+	}
+	close(ready[1]);
+	close(go[0]);
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+
+	resize_dev(_metadata, fd, end);
+	c = 'g';
+	ASSERT_EQ(1, write(go[1], &c, 1));
+
+	expect_sigbus_here(_metadata, shared + end, "shared, first page past the end");
+	expect_sigbus_here(_metadata, shared + 6 * MIB, "shared, 6 MiB");
+	EXPECT_EQ(SIGBUS, write_signal(shared + len - 1));
+	expect_sigbus_here(_metadata, priv + 6 * MIB, "private copy-on-write copy");
+	expect_sigbus_here(_metadata, priv + 7 * MIB, "private, device page");
+
+	/* The second process: 0 when all its checks passed. */
+	EXPECT_EQ(0, wait_child(pid));
+	close(ready[0]);
+	close(go[1]);
+	munmap(shared, len);
+	munmap(priv, len);
+	close(fd);
+}
+
+TEST_F(resize, resize_shrink_keeps_data_below_end)
+{
+	size_t pg = page_size(), len = 8 * MIB, end = 4 * MIB;
+	uint64_t seed = pattern_seed(__func__), cow_seed = seed ^ 0xc0;
+	char *shared, *priv, byte = 0x11;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fill_dev(_metadata, fd, len, seed);
+	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, 0);
+	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE, 0);
+	touch_read(shared, len);
+	touch_read(priv, len);
+	/* A private copy of a page below the new end. */
+	pattern_fill(priv + MIB, pg, cow_seed);
+
+	resize_dev(_metadata, fd, end);
+
+	EXPECT_EQ(-1, pattern_mismatch(shared, end, seed));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, end, 0, seed));
+	EXPECT_EQ(-1, pattern_mismatch(priv, MIB, seed));
+	EXPECT_EQ(-1, pattern_mismatch(priv + MIB, pg, cow_seed));
+	EXPECT_EQ(-1, pattern_mismatch_from(priv + MIB + pg, end - MIB - pg,
+					    seed, MIB + pg));
+	/* Nothing to read at the end. */
+	EXPECT_EQ(0, pread(fd, &byte, 1, end));
+	EXPECT_EQ(1, pread(fd, &byte, 1, end - 1));
+	EXPECT_EQ((char)pattern_byte(seed, end - 1), byte);
+	munmap(shared, len);
+	munmap(priv, len);
+	close(fd);
+}
+
+/*
+ * allocated_bytes drops to what is left below the end, and the page
+ * allocator gets the memory back although a shared and a private
+ * mapping had all of it mapped (the shrink zapped their entries, which
+ * dropped the references). Free memory is counted as in lifetime_test.c,
+ * with its tolerance: 1 MiB plus 1/64 of the memory freed.
+ */
+TEST_F_TIMEOUT(resize, resize_shrink_frees_memory, 60)
+{
+	size_t len = WORK_LEN, end = 6 * MIB;
+	uint64_t seed = pattern_seed(__func__);
+	long long before, after, freed = 0, want, tol;
+	char *shared, *priv;
+	double deadline;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fill_dev(_metadata, fd, len, seed);
+	EXPECT_EQ((long long)len, alloc_bytes());
+	shared = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, 0);
+	priv = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, 0);
+	touch_read(shared, len);
+	touch_read(priv, len);
+
+	want = (long long)(len - end);
+	tol = want / 64 + (long long)MIB;
+	before = free_bytes();
+	ASSERT_LT(0, before);
+	resize_dev(_metadata, fd, end);
+	EXPECT_EQ((long long)end, alloc_bytes());
+	deadline = now_s() + 5;
+	do {
+		after = free_bytes();
+		freed = after - before;
+		if (freed >= want - tol)
+			break;
+		usleep(100000);
+	} while (now_s() < deadline);
+	TH_LOG("shrunk %zu -> %zu KiB: free memory +%lld KiB",
+	       len / KIB, end / KIB, freed / 1024);
+	EXPECT_GE(freed, want - tol);
+	munmap(shared, len);
+	munmap(priv, len);
+	close(fd);
+}
+
+TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
+{
+	size_t pg = page_size(), len = 16 * MIB, end = 4 * MIB;
+	uint64_t seed = pattern_seed(__func__);
+	size_t size = dev_size();
+	char *shared, *priv;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fill_dev(_metadata, fd, len, seed);
+	/* Mappings made before the shrink, with the old data mapped. */
+	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, 0);
+	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE, 0);
+	touch_read(shared, len);
+	touch_read(priv, len);
+	pattern_fill(priv + 10 * MIB, pg, seed ^ 0xc0);
+
+	resize_dev(_metadata, fd, end);
+	resize_dev(_metadata, fd, size);
+	/* Growing allocates nothing, and reading holes allocates nothing. */
+	EXPECT_EQ((long long)end, alloc_bytes());
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, end, len - end, 0));
+	EXPECT_EQ((long long)end, alloc_bytes());
+
+	EXPECT_EQ(-1, bytes_mismatch(shared + end, len - end, 0));
+	EXPECT_EQ(-1, bytes_mismatch(priv + end, len - end, 0));
+	EXPECT_EQ(-1, pattern_mismatch(shared, end, seed));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, end, 0, seed));
+	munmap(shared, len);
+	munmap(priv, len);
+	close(fd);
+}
+
+/*
+ * The new end inside the second 2 MiB folio: 3 MiB + 1 page. With
+ * folio_order=9 the huge folio [2 MiB, 4 MiB) straddles it and is cut:
+ * its pages below the end are kept (as single pages) and stay the
+ * device's memory; the rest is gone. A mapping that had both folios
+ * PMD-mapped keeps a PMD for the first one only. With folio_order=0 the
+ * cut is between pages and the same data and SIGBUS checks apply.
+ */
+TEST_F_TIMEOUT(resize, resize_shrink_inside_huge_folio, 60)
+{
+	size_t pg = page_size(), len = 4 * MIB, end = 3 * MIB + pg;
+	uint64_t seed = pattern_seed(__func__), seed2 = seed ^ 0x2;
+	bool pmd = folio_order_is_pmd();
+	size_t size = dev_size();
+	char *map, *tail;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      0);
+	pattern_fill(map, len, seed);
+	EXPECT_EQ(pmd ? (long)(len / KIB) : 0, smaps_kb(map, "FilePmdMapped"));
+	EXPECT_EQ((long long)len, alloc_bytes());
+
+	resize_dev(_metadata, fd, end);
+
+	/* Exactly the pages below the end are left. */
+	EXPECT_EQ((long long)end, alloc_bytes());
+	EXPECT_EQ(-1, pattern_mismatch(map, end, seed));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, end, 0, seed));
+	expect_sigbus_here(_metadata, map + end, "first page past the end");
+	expect_sigbus_here(_metadata, map + len - 1, "last byte of the folio");
+	/* No PMD reaches past the end: only the first folio has one. */
+	EXPECT_EQ(pmd ? (long)(PMD_SIZE / KIB) : 0,
+		  smaps_kb(map, "FilePmdMapped"));
+
+	/* A new mapping of the cut folio's range: PTEs, and still SIGBUS. */
+	tail = map_dev(_metadata, fd, PMD_SIZE, PROT_READ | PROT_WRITE,
+		       MAP_SHARED, PMD_SIZE);
+	EXPECT_EQ(-1, pattern_mismatch_from(tail, end - PMD_SIZE, seed,
+					    PMD_SIZE));
+	EXPECT_EQ(0, smaps_kb(tail, "FilePmdMapped"));
+	expect_sigbus_here(_metadata, tail + end - PMD_SIZE, "new mapping");
+
+	/* The kept pages are still the device: writes reach pread(). */
+	pattern_fill_from(tail, end - PMD_SIZE, seed2, PMD_SIZE);
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, end - PMD_SIZE, PMD_SIZE,
+					      seed2, PMD_SIZE));
+	EXPECT_EQ(-1, pattern_mismatch_from(map + PMD_SIZE, end - PMD_SIZE,
+					    seed2, PMD_SIZE));
+
+	/* Grown again, the cut-off part is zeros. */
+	resize_dev(_metadata, fd, size);
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, end, len - end, 0));
+	EXPECT_EQ(-1, bytes_mismatch(map + end, len - end, 0));
+	EXPECT_EQ(-1, pattern_mismatch(map, PMD_SIZE, seed));
+	munmap(tail, PMD_SIZE);
+	munmap(map, len);
+	close(fd);
+}
+
+TEST_F(resize, resize_invalid_size_einval)
+{
+	uint64_t pg = page_size(), size = dev_size();
+	uint64_t seed = pattern_seed(__func__);
+	struct mmapdemo_info info;
+	uint64_t bad[] = {
+		0, 1, pg - 1, pg + 1, 4097, size + 1, size - pg / 2,
+		0, 0, 0, UINT64_MAX, UINT64_MAX & ~(pg - 1), 1ULL << 63,
+	};
+	unsigned int i;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	info = info_of(_metadata, fd);
+	/* Above max_size: by a page, twice as much, and page aligned. */
+	bad[7] = info.max_size + pg;
+	bad[8] = info.max_size * 2;
+	bad[9] = round_up(info.max_size + 1, 2 * MIB);
+	fill_dev(_metadata, fd, MIB, seed);
+
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-EINVAL, dev_resize(fd, bad[i])) {
+			TH_LOG("size %#llx accepted", (unsigned long long)bad[i]);
+		}
+		ASSERT_EQ(size, dev_size());
+	}
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, MIB, 0, seed));
+	close(fd);
+}
+
+TEST_F(resize, resize_accepts_one_page_and_max_size)
+{
+	uint64_t pg = page_size(), seed = pattern_seed(__func__);
+	struct mmapdemo_info info;
+	unsigned char c = 0x77;
+	int fd;
+
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	info = info_of(_metadata, fd);
+	fill_dev(_metadata, fd, 2 * pg, seed);
+
+	resize_dev(_metadata, fd, pg);
+	EXPECT_EQ((off_t)pg, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, pg, 0, seed));
+	EXPECT_EQ(0, pread(fd, &c, 1, pg));
+
+	/* The largest size: lazily allocated, so it costs nothing. */
+	resize_dev(_metadata, fd, info.max_size);
+	EXPECT_EQ((off_t)info.max_size, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ((long long)pg, alloc_bytes());
+	EXPECT_EQ(1, pwrite(fd, &c, 1, info.max_size - 1));
+	c = 0;
+	EXPECT_EQ(1, pread(fd, &c, 1, info.max_size - 1));
+	EXPECT_EQ(0x77, c);
+	EXPECT_EQ((long long)(pg + folio_size()), alloc_bytes());
+	/* Past max_size, still nothing to write. */
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(fd, &c, 1, info.max_size));
+	EXPECT_EQ(ENOSPC, errno);
+	EXPECT_EQ(-1, dev_pread_mismatch(fd, pg, 0, seed));
+	close(fd);
+}
+
+/* Every way of asking for the size, after a shrink and after a growth. */
+static void expect_size_everywhere(struct __test_metadata *_metadata, int fd,
+				   int old_fd, size_t size)
+{
+	unsigned char buf[2 * 4096];
+	struct mmapdemo_info info;
+
+	info = info_of(_metadata, fd);
+	EXPECT_EQ(size, info.size);
+	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ((off_t)size, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ((off_t)size, lseek(old_fd, 0, SEEK_END));
+	EXPECT_EQ(-1, lseek(fd, size + 1, SEEK_SET));
+	EXPECT_EQ(EINVAL, errno);
+
+	EXPECT_EQ(0, pread(fd, buf, 1, size));
+	EXPECT_EQ(1, pread(fd, buf, 2, size - 1));
+	errno = 0;
+	EXPECT_EQ(-1, pwrite(fd, buf, 1, size));
+	EXPECT_EQ(ENOSPC, errno);
+	/* Crossing the end: short, up to the end. */
+	EXPECT_EQ(4096, pwrite(fd, buf, sizeof(buf), size - 4096));
+	EXPECT_EQ(4096, pread(old_fd, buf, sizeof(buf), size - 4096));
+	/* read()/write() at the file position (at the end) too. */
+	ASSERT_EQ((off_t)size, lseek(fd, 0, SEEK_END));
+	EXPECT_EQ(0, read(fd, buf, 1));
+	errno = 0;
+	EXPECT_EQ(-1, write(fd, buf, 1));
+	EXPECT_EQ(ENOSPC, errno);
+}
+
+TEST_F(resize, resize_size_seen_by_lseek_sysfs_info_read_write)
+{
+	size_t pg = page_size(), load = load_size();
+	size_t shrunk = 5 * MIB + 2 * pg, grown = 9 * MIB + pg;
+	int fd, old_fd;
+
+	ASSERT_EQ(4096UL, pg);
+	/* Opened before any resize: it sees the new sizes as well. */
+	old_fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+
+	resize_dev(_metadata, fd, shrunk);
+	expect_size_everywhere(_metadata, fd, old_fd, shrunk);
+	resize_dev(_metadata, fd, grown);
+	expect_size_everywhere(_metadata, fd, old_fd, grown);
+
+	/* The module parameter is the load-time size. */
+	EXPECT_EQ((long long)load, module_param("size"));
+	close(old_fd);
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
