@@ -1142,11 +1142,24 @@ static inline void setup_exec_mounts(struct __test_metadata *_metadata,
 }
 
 /*
- * A fixture for the tests that need a fresh device: nothing allocated, all
- * zeros, no faults counted. The setup unloads the module and loads it again
- * with the run's arguments; the teardown (in the parent, so it also runs
- * after a crash) reloads it if a failure left it unloaded.
+ * For the setup of a fixture that needs a fresh device: nothing allocated,
+ * all zeros, no faults counted. Unloads the module and loads it again with
+ * the run's arguments. The fixture's teardown must be a
+ * FIXTURE_TEARDOWN_PARENT() (so it also runs after a crash) that calls
+ * module_ensure_loaded(), in case a failure left the module unloaded.
  */
+static inline void fresh_device(struct __test_metadata *_metadata)
+{
+	char out[512];
+
+	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
+	ASSERT_EQ(0, module_reload(out, sizeof(out))) {
+		TH_LOG("reload: %s", out);
+	}
+	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+}
+
+/* A fixture that only provides a fresh device (see fresh_device()). */
 #define FRESH_DEVICE_FIXTURE(fixture_name)					\
 	FIXTURE(fixture_name) {							\
 		int unused;							\
@@ -1154,13 +1167,7 @@ static inline void setup_exec_mounts(struct __test_metadata *_metadata,
 										\
 	FIXTURE_SETUP(fixture_name)						\
 	{									\
-		char out[512];							\
-										\
-		ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));				\
-		ASSERT_EQ(0, module_reload(out, sizeof(out))) {			\
-			TH_LOG("reload: %s", out);				\
-		}								\
-		ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));	\
+		fresh_device(_metadata);					\
 	}									\
 										\
 	FIXTURE_TEARDOWN_PARENT(fixture_name)					\

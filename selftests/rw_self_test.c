@@ -10,10 +10,10 @@
  * (the fault then allocates while read()/write() is in progress; with
  * the same unallocated pages, write() and the fault want the same folio).
  *
- * The device is reloaded first, so "not allocated" is known to hold; the
- * operations run in a child with alarm(), and the parent waits a bounded
- * time, so a deadlock fails the test (naming the operation) instead of
- * hanging it.
+ * One test per operation. The device is reloaded first, so "not
+ * allocated" is known to hold; the operation runs in a child with alarm(),
+ * and the parent waits a bounded time, so a deadlock fails the test
+ * (naming the operation) instead of hanging it.
  *
  * Overlapping copies have memmove() results when the destination is below
  * the source (any forward copy, in any step size, gets that right). With
@@ -99,9 +99,9 @@ static uint64_t seed_of(int k)
 }
 
 /*
- * Each operation starts with the child's page tables for the buffer
+ * The operation starts with the child's page tables for the buffer
  * zapped (MADV_DONTNEED keeps the device's pages), so that its copy
- * faults even where an earlier operation mapped the same folio.
+ * faults even if the mapping was touched before.
  */
 #define DO(i, call) do {				\
 	r->step = (i);					\
@@ -111,25 +111,56 @@ static uint64_t seed_of(int k)
 	r->err[i] = errno;				\
 } while (0)
 
-/* The child: every operation takes its buffer from the mapping. */
-static void run_ops(int fd, char *map, size_t map_len, struct rw_results *r)
+/* The child: the operation takes its buffer from the mapping. */
+static void run_op(int op, int fd, char *map, size_t map_len,
+		   struct rw_results *r)
 {
 #define M(off) (map + ((off) - chunk_off[K_SRC]))
 	size_t o = o_io, n = n_io, d = d_ovl;
 
 	alarm(CHILD_ALARM_S);
-	DO(0, pwrite(fd, M(ch(K_SRC) + o), n, ch(K_W_DST) + 2 * o));
-	DO(1, pread(fd, M(ch(K_R_DST) + o), n, ch(K_SRC) + 3 * o));
-	DO(2, pread(fd, M(ch(K_HOLE_DST) + o), n, ch(K_HOLE) + o));
-	DO(3, pwrite(fd, M(ch(K_ZERO_SRC) + o), n, ch(K_ZERO_DST) + o));
-	DO(4, pwrite(fd, M(ch(K_SAME) + o), n, ch(K_SAME) + o));
-	DO(5, pread(fd, M(ch(K_SAME) + o), n, ch(K_SAME) + o));
-	DO(6, pwrite(fd, M(ch(K_SAME_W_NEW) + o), n, ch(K_SAME_W_NEW) + o));
-	DO(7, pread(fd, M(ch(K_SAME_R_NEW) + o), n, ch(K_SAME_R_NEW) + o));
-	DO(8, pwrite(fd, M(ch(K_OVL_W) + o + d), n, ch(K_OVL_W) + o));
-	DO(9, pread(fd, M(ch(K_OVL_R) + o), n, ch(K_OVL_R) + o + d));
-	DO(10, pwrite(fd, M(ch(K_OVL_W_UP) + o), n, ch(K_OVL_W_UP) + o + d));
-	DO(11, pread(fd, M(ch(K_OVL_R_UP) + o + d), n, ch(K_OVL_R_UP) + o));
+	switch (op) {
+	case 0:
+		DO(0, pwrite(fd, M(ch(K_SRC) + o), n, ch(K_W_DST) + 2 * o));
+		break;
+	case 1:
+		DO(1, pread(fd, M(ch(K_R_DST) + o), n, ch(K_SRC) + 3 * o));
+		break;
+	case 2:
+		DO(2, pread(fd, M(ch(K_HOLE_DST) + o), n, ch(K_HOLE) + o));
+		break;
+	case 3:
+		DO(3, pwrite(fd, M(ch(K_ZERO_SRC) + o), n, ch(K_ZERO_DST) + o));
+		break;
+	case 4:
+		DO(4, pwrite(fd, M(ch(K_SAME) + o), n, ch(K_SAME) + o));
+		break;
+	case 5:
+		DO(5, pread(fd, M(ch(K_SAME) + o), n, ch(K_SAME) + o));
+		break;
+	case 6:
+		DO(6, pwrite(fd, M(ch(K_SAME_W_NEW) + o), n,
+			     ch(K_SAME_W_NEW) + o));
+		break;
+	case 7:
+		DO(7, pread(fd, M(ch(K_SAME_R_NEW) + o), n,
+			    ch(K_SAME_R_NEW) + o));
+		break;
+	case 8:
+		DO(8, pwrite(fd, M(ch(K_OVL_W) + o + d), n, ch(K_OVL_W) + o));
+		break;
+	case 9:
+		DO(9, pread(fd, M(ch(K_OVL_R) + o), n, ch(K_OVL_R) + o + d));
+		break;
+	case 10:
+		DO(10, pwrite(fd, M(ch(K_OVL_W_UP) + o), n,
+			      ch(K_OVL_W_UP) + o + d));
+		break;
+	case 11:
+		DO(11, pread(fd, M(ch(K_OVL_R_UP) + o + d), n,
+			     ch(K_OVL_R_UP) + o));
+		break;
+	}
 	alarm(0);
 	r->done = 1;
 #undef M
@@ -185,24 +216,31 @@ static char task_state(pid_t pid)
 	return state;
 }
 
-/* A fresh device: every chunk not filled below is unallocated. */
-FRESH_DEVICE_FIXTURE(rw_self)
-
-TEST_F_TIMEOUT(rw_self, rw_self, 90)
-{
-	size_t psize = page_size(), folio = folio_size(), o, n, d;
-	size_t pre_len = 0, fresh_stride, total;
-	struct rw_results *r;
-	long long base;
-	int fd, k, i, status, nr_pre = 0, nr_fresh = 0;
+/*
+ * A fresh device (every chunk not filled here is unallocated), the
+ * prefilled chunks written, the whole layout mapped, and a shared page
+ * for the child's results.
+ */
+FIXTURE(rw_self) {
+	int fd;
 	char *map;
-	pid_t pid;
+	size_t total;		/* bytes mapped, from chunk K_SRC on */
+	struct rw_results *r;
+};
 
+FIXTURE_SETUP(rw_self)
+{
+	size_t psize = page_size(), folio = folio_size();
+	size_t pre_len, fresh_stride, total;
+	int k, nr_pre = 0, nr_fresh = 0;
+	long long base;
+
+	fresh_device(_metadata);
 	ASSERT_LT(0UL, folio);
 	chunk = 16 * psize;
-	n_io = n = 2 * psize + 120;
-	o_io = o = 100;
-	d_ovl = d = psize + 36;
+	n_io = 2 * psize + 120;
+	o_io = 100;
+	d_ovl = psize + 36;
 	for (k = 0; k < NR_CHUNKS; k++)
 		nr_pre += chunk_prefilled[k];
 	pre_len = round_up(nr_pre * chunk, folio);
@@ -218,32 +256,55 @@ TEST_F_TIMEOUT(rw_self, rw_self, 90)
 		else
 			chunk_off[k] = base + pre_len + nr_fresh++ * fresh_stride;
 	}
-	ASSERT_LE(4 * o + n + d, chunk);
+	ASSERT_LE(4 * o_io + n_io + d_ovl, chunk);
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	for (k = 0; k < NR_CHUNKS; k++) {
 		if (!chunk_prefilled[k])
 			continue;
-		ASSERT_EQ(0, dev_pwrite_pattern_from(fd, chunk, ch(k),
+		ASSERT_EQ(0, dev_pwrite_pattern_from(self->fd, chunk, ch(k),
 						     seed_of(k), ch(k)));
 	}
 	/* Exactly the folios of the prefilled chunks are allocated. */
 	ASSERT_EQ((long long)pre_len,
 		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 
-	map = map_dev(_metadata, fd, total, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      base);
-	r = mmap(NULL, sizeof(*r), PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, r);
-	r->step = -1;
+	self->total = total;
+	self->map = map_dev(_metadata, self->fd, total,
+			    PROT_READ | PROT_WRITE, MAP_SHARED, base);
+	self->r = mmap(NULL, sizeof(*self->r), PROT_READ | PROT_WRITE,
+		       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, self->r);
+	self->r->step = -1;
+}
+
+/*
+ * In the parent, so that it also runs after a crash. The test's process
+ * is gone by then, and its fd and mappings with it.
+ */
+FIXTURE_TEARDOWN_PARENT(rw_self)
+{
+	module_ensure_loaded();
+}
+
+/*
+ * Run operation @op in a child, with a bounded wait: a deadlock fails the
+ * test, naming the operation and where the child waits. The operation
+ * must complete with the full count.
+ */
+static void run_op_checked(struct __test_metadata *_metadata,
+			   FIXTURE_DATA(rw_self) *self, int op)
+{
+	struct rw_results *r = self->r;
+	int status;
+	pid_t pid;
 
 	fflush(stdout);
 	fflush(stderr);
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		run_ops(fd, map, total, r);
+		run_op(op, self->fd, self->map, self->total, r);
 		_exit(0);
 	}
 	status = wait_timeout(pid, CHILD_WAIT_S);
@@ -266,47 +327,122 @@ TEST_F_TIMEOUT(rw_self, rw_self, 90)
 		       "timed out (deadlock?)" : "died",
 		       r->step, r->step >= 0 ? op_names[r->step] : "-");
 	}
-	for (i = 0; i < NR_OPS; i++) {
-		EXPECT_EQ((ssize_t)n, r->ret[i]) {
-			TH_LOG("op %d (%s): %s", i, op_names[i],
-			       strerror(r->err[i]));
-		}
+	EXPECT_EQ((ssize_t)n_io, r->ret[op]) {
+		TH_LOG("op %d (%s): %s", op, op_names[op],
+		       strerror(r->err[op]));
 	}
+}
 
-	/* 0: write() from pages of K_SRC into unallocated K_W_DST. */
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_W_DST) + 2 * o, n, ch(K_SRC) + o,
-				 seed_of(K_SRC)));
-	/* 1: read() of K_SRC into unallocated mapped K_R_DST. */
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_R_DST) + o, n, ch(K_SRC) + 3 * o,
-				 seed_of(K_SRC)));
-	/* 2: read() of a hole: zeros, the rest of the buffer chunk intact. */
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_HOLE_DST) + o, n, 0, 0));
-	EXPECT_EQ(-1, rest_intact(fd, K_HOLE_DST, o, n));
-	/* 3: write() from unallocated mapped pages: zeros. */
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_ZERO_DST) + o, n, 0, 0));
-	EXPECT_EQ(-1, rest_intact(fd, K_ZERO_DST, o, n));
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_ZERO_SRC), chunk, 0, 0));
-	/* 4, 5: same range, allocated: unchanged. */
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_SAME), chunk, ch(K_SAME),
+/* 0: write() from pages of K_SRC into unallocated K_W_DST. */
+TEST_F_TIMEOUT(rw_self, rw_self_write_from_mapping_into_unallocated, 60)
+{
+	size_t o = o_io;
+
+	run_op_checked(_metadata, self, 0);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_W_DST) + 2 * o, n_io,
+				 ch(K_SRC) + o, seed_of(K_SRC)));
+}
+
+/* 1: read() of K_SRC into unallocated mapped K_R_DST. */
+TEST_F_TIMEOUT(rw_self, rw_self_read_into_unallocated_mapping, 60)
+{
+	size_t o = o_io;
+
+	run_op_checked(_metadata, self, 1);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_R_DST) + o, n_io,
+				 ch(K_SRC) + 3 * o, seed_of(K_SRC)));
+}
+
+/* 2: read() of a hole: zeros, the rest of the buffer chunk intact. */
+TEST_F_TIMEOUT(rw_self, rw_self_read_hole_into_mapping, 60)
+{
+	size_t o = o_io, n = n_io;
+
+	run_op_checked(_metadata, self, 2);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_HOLE_DST) + o, n, 0, 0));
+	EXPECT_EQ(-1, rest_intact(self->fd, K_HOLE_DST, o, n));
+}
+
+/* 3: write() from unallocated mapped pages: zeros. */
+TEST_F_TIMEOUT(rw_self, rw_self_write_from_unallocated_mapping, 60)
+{
+	size_t o = o_io, n = n_io;
+
+	run_op_checked(_metadata, self, 3);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_ZERO_DST) + o, n, 0, 0));
+	EXPECT_EQ(-1, rest_intact(self->fd, K_ZERO_DST, o, n));
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_ZERO_SRC), chunk, 0, 0));
+}
+
+/* 4: same range, allocated: unchanged. */
+TEST_F_TIMEOUT(rw_self, rw_self_write_same_range, 60)
+{
+	run_op_checked(_metadata, self, 4);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_SAME), chunk, ch(K_SAME),
 				 seed_of(K_SAME)));
-	/* 6, 7: same range, unallocated: zeros (and nothing else). */
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_SAME_W_NEW), chunk, 0, 0));
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_SAME_R_NEW), chunk, 0, 0));
-	/* 8: write() overlapping, destination lower: memmove() result. */
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_OVL_W) + o, n, ch(K_OVL_W) + o + d,
-				 seed_of(K_OVL_W)));
-	EXPECT_EQ(-1, rest_intact(fd, K_OVL_W, o, n));
-	/* 9: read() overlapping, destination lower: memmove() result. */
-	EXPECT_EQ(-1, dev_equals(fd, ch(K_OVL_R) + o, n, ch(K_OVL_R) + o + d,
-				 seed_of(K_OVL_R)));
-	EXPECT_EQ(-1, rest_intact(fd, K_OVL_R, o, n));
-	/* 10, 11: only the parts outside the destination are defined. */
-	EXPECT_EQ(-1, rest_intact(fd, K_OVL_W_UP, o + d, n));
-	EXPECT_EQ(-1, rest_intact(fd, K_OVL_R_UP, o + d, n));
+}
 
-	munmap(r, sizeof(*r));
-	munmap(map, total);
-	close(fd);
+/* 5: same range, allocated: unchanged. */
+TEST_F_TIMEOUT(rw_self, rw_self_read_same_range, 60)
+{
+	run_op_checked(_metadata, self, 5);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_SAME), chunk, ch(K_SAME),
+				 seed_of(K_SAME)));
+}
+
+/*
+ * 6: same range, unallocated: write() and the fault want the same folio;
+ * zeros (and nothing else).
+ */
+TEST_F_TIMEOUT(rw_self, rw_self_write_same_unallocated_range, 60)
+{
+	run_op_checked(_metadata, self, 6);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_SAME_W_NEW), chunk, 0, 0));
+}
+
+/* 7: same range, unallocated: zeros (and nothing else). */
+TEST_F_TIMEOUT(rw_self, rw_self_read_same_unallocated_range, 60)
+{
+	run_op_checked(_metadata, self, 7);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_SAME_R_NEW), chunk, 0, 0));
+}
+
+/* 8: write() overlapping, destination lower: memmove() result. */
+TEST_F_TIMEOUT(rw_self, rw_self_write_overlapping_dest_lower, 60)
+{
+	size_t o = o_io, n = n_io, d = d_ovl;
+
+	run_op_checked(_metadata, self, 8);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_OVL_W) + o, n,
+				 ch(K_OVL_W) + o + d, seed_of(K_OVL_W)));
+	EXPECT_EQ(-1, rest_intact(self->fd, K_OVL_W, o, n));
+}
+
+/* 9: read() overlapping, destination lower: memmove() result. */
+TEST_F_TIMEOUT(rw_self, rw_self_read_overlapping_dest_lower, 60)
+{
+	size_t o = o_io, n = n_io, d = d_ovl;
+
+	run_op_checked(_metadata, self, 9);
+	EXPECT_EQ(-1, dev_equals(self->fd, ch(K_OVL_R) + o, n,
+				 ch(K_OVL_R) + o + d, seed_of(K_OVL_R)));
+	EXPECT_EQ(-1, rest_intact(self->fd, K_OVL_R, o, n));
+}
+
+/*
+ * 10, 11: destination higher: only the parts outside the destination are
+ * defined.
+ */
+TEST_F_TIMEOUT(rw_self, rw_self_write_overlapping_dest_higher, 60)
+{
+	run_op_checked(_metadata, self, 10);
+	EXPECT_EQ(-1, rest_intact(self->fd, K_OVL_W_UP, o_io + d_ovl, n_io));
+}
+
+TEST_F_TIMEOUT(rw_self, rw_self_read_overlapping_dest_higher, 60)
+{
+	run_op_checked(_metadata, self, 11);
+	EXPECT_EQ(-1, rest_intact(self->fd, K_OVL_R_UP, o_io + d_ovl, n_io));
 }
 
 TEST_HARNESS_MAIN
