@@ -115,11 +115,10 @@ static const char *text_of(const char *p, char buf[TEXT_MAX])
 /* Store @text at the start of a page (through a mapping). */
 static void put_text(char *p, const char *text)
 {
-	size_t i;
+	size_t len = strnlen(text, TEXT_MAX - 1);
 
-	for (i = 0; text[i] && i < TEXT_MAX - 1; i++)
-		p[i] = text[i];
-	p[i] = '\0';
+	memcpy(p, text, len);
+	p[len] = '\0';
 }
 
 /* Replace a whole device page by @text and zeros, with pwrite(). */
