@@ -12,9 +12,10 @@
  *
  * Afterwards each folio must have been allocated exactly once:
  * allocated_bytes grew by exactly the touched range rounded out to whole
- * folios (PAGE_SIZE << folio_order), and every slot of every thread is in
- * the device with zeros around it (a folio allocated twice would lose one
- * side's slots or count twice).
+ * folios (PAGE_SIZE << folio_order) (one test), and every slot of every
+ * thread is in the device with zeros around it (a folio allocated twice
+ * would lose one side's slots or count twice) (the other test). Each test
+ * runs the race itself.
  *
  * Never-allocated pages: the fixture reloads the module for a fresh
  * device (the offsets of other tests are then irrelevant); the teardown
@@ -76,16 +77,87 @@ static void *toucher_fn(void *arg)
 	return NULL;
 }
 
-FRESH_DEVICE_FIXTURE(concurrency)
+/* One round of the race, over [start, end). */
+struct race {
+	uint64_t start, end;	/* touched device range */
+	uint64_t lo, hi;	/* that range rounded out to whole folios */
+	long long alloc0, alloc1;	/* allocated_bytes before and after */
+	struct toucher t[NR_THREADS];
+};
 
-TEST_F_TIMEOUT(concurrency, concurrency, 90)
+/*
+ * Run round @round: map, start the threads together, wait for them. The
+ * threads' mappings stay for the caller to check; race_unmap() ends them.
+ */
+static void race_round(struct __test_metadata *_metadata, int fd,
+		       uint64_t base0, uint64_t stride, int round,
+		       struct race *rc)
 {
 	size_t psize = page_size(), folio = folio_size();
-	struct toucher t[NR_THREADS];
 	pthread_barrier_t barrier;
-	int fd, i, round, nr_rounds;
-	uint64_t stride, base0;
+	long long faults0;
+	int i;
 
+	/* Cross two folio boundaries: 2 pages, a folio, 2 pages. */
+	rc->start = base0 + round * stride + folio - 2 * psize;
+	rc->end = rc->start + folio + 4 * psize;
+	rc->lo = round_down(rc->start, folio);
+	rc->hi = round_up(rc->end, folio);
+
+	rc->alloc0 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	faults0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, NR_THREADS));
+	for (i = 0; i < NR_THREADS; i++) {
+		rc->t[i] = (struct toucher){ .barrier = &barrier, .id = i,
+					     .fd = fd, .lo = rc->lo,
+					     .start = rc->start,
+					     .end = rc->end };
+		if (i < NR_THREADS - NR_WRITERS) {
+			rc->t[i].map = map_dev(_metadata, fd, rc->hi - rc->lo,
+					       PROT_READ | PROT_WRITE,
+					       MAP_SHARED, rc->lo);
+		}
+	}
+	/* Mapping allocates nothing. */
+	ASSERT_EQ(rc->alloc0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	for (i = 0; i < NR_THREADS; i++)
+		ASSERT_EQ(0, pthread_create(&rc->t[i].thread, NULL,
+					    toucher_fn, &rc->t[i]));
+	for (i = 0; i < NR_THREADS; i++) {
+		pthread_join(rc->t[i].thread, NULL);
+		EXPECT_EQ(0, rc->t[i].errors);
+	}
+	pthread_barrier_destroy(&barrier);
+
+	rc->alloc1 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	TH_LOG("round %d: touched %llu KiB at %#llx by %d threads: allocated +%lld KiB, %lld faults",
+	       round, (unsigned long long)(rc->end - rc->start) / 1024,
+	       (unsigned long long)rc->start, NR_THREADS,
+	       (rc->alloc1 - rc->alloc0) / 1024,
+	       mmapdemo_attr(MMAPDEMO_ATTR_FAULTS) - faults0);
+}
+
+static void race_unmap(struct race *rc)
+{
+	int i;
+
+	for (i = 0; i < NR_THREADS - NR_WRITERS; i++)
+		munmap(rc->t[i].map, rc->hi - rc->lo);
+}
+
+/* A fresh device, and the rounds that fit in it. */
+FIXTURE(concurrency) {
+	int fd;
+	int nr_rounds;
+	uint64_t base0, stride;
+};
+
+FIXTURE_SETUP(concurrency)
+{
+	size_t psize = page_size(), folio;
+
+	fresh_device(_metadata);
+	folio = folio_size();
 	ASSERT_LT(0UL, folio);
 	/*
 	 * Round r touches [base + folio - 2 pages, base + 2 folios + 2 pages)
@@ -93,94 +165,91 @@ TEST_F_TIMEOUT(concurrency, concurrency, 90)
 	 * if the range then starts at or above 0); the rounds are 4 folios,
 	 * and at least 8 MiB, apart. As many rounds as the device holds.
 	 */
-	base0 = folio >= 2 * psize ? 0 : folio;
-	stride = round_up(8 * MIB, 4 * folio);
-	nr_rounds = NR_ROUNDS;
-	while (nr_rounds && base0 + (nr_rounds - 1) * stride + 3 * folio >
-			    dev_size())
-		nr_rounds--;
+	self->base0 = folio >= 2 * psize ? 0 : folio;
+	self->stride = round_up(8 * MIB, 4 * folio);
+	self->nr_rounds = NR_ROUNDS;
+	while (self->nr_rounds &&
+	       self->base0 + (self->nr_rounds - 1) * self->stride +
+	       3 * folio > dev_size())
+		self->nr_rounds--;
 	/* A missing device is a failure, a small one a skip. */
 	ASSERT_LT(0UL, dev_size());
-	if (!nr_rounds)
+	if (!self->nr_rounds)
 		SKIP(return, "needs %zu KiB of device, it has %zu KiB",
-		     (base0 + 3 * folio) / 1024, dev_size() / 1024);
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+		     (size_t)(self->base0 + 3 * folio) / 1024,
+		     dev_size() / 1024);
+	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+}
 
-	for (round = 0; round < nr_rounds; round++) {
-		/* Cross two folio boundaries: 2 pages, a folio, 2 pages. */
-		uint64_t start = base0 + round * stride + folio - 2 * psize;
-		uint64_t end = start + folio + 4 * psize;
-		uint64_t lo = round_down(start, folio);
-		uint64_t hi = round_up(end, folio);
-		long long alloc0, alloc1, faults0;
+/*
+ * In the parent, so that it also runs after a crash. The test's process
+ * is gone by then, and its fd and mappings with it.
+ */
+FIXTURE_TEARDOWN_PARENT(concurrency)
+{
+	module_ensure_loaded();
+}
+
+/* allocated_bytes grew by exactly the touched range in whole folios. */
+TEST_F_TIMEOUT(concurrency, concurrency_first_touch_allocates_each_folio_once,
+	       90)
+{
+	struct race rc;
+	int round;
+
+	for (round = 0; round < self->nr_rounds; round++) {
+		race_round(_metadata, self->fd, self->base0, self->stride,
+			   round, &rc);
+		EXPECT_EQ((long long)(rc.hi - rc.lo), rc.alloc1 - rc.alloc0) {
+			TH_LOG("round %d", round);
+		}
+		race_unmap(&rc);
+	}
+}
+
+/* Every slot, zeros elsewhere, over the whole folios. */
+TEST_F_TIMEOUT(concurrency, concurrency_contents_consistent, 90)
+{
+	size_t psize = page_size();
+	struct race rc;
+	int round, i;
+
+	for (round = 0; round < self->nr_rounds; round++) {
 		unsigned char *got, *want;
-		uint64_t pg;
+		size_t len, j;
 		long bad = -1;
-		size_t j;
+		uint64_t pg;
 
-		alloc0 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
-		faults0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
-		ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, NR_THREADS));
-		for (i = 0; i < NR_THREADS; i++) {
-			t[i] = (struct toucher){ .barrier = &barrier, .id = i,
-						 .fd = fd, .lo = lo,
-						 .start = start, .end = end };
-			if (i < NR_THREADS - NR_WRITERS) {
-				t[i].map = map_dev(_metadata, fd, hi - lo,
-						   PROT_READ | PROT_WRITE,
-						   MAP_SHARED, lo);
-			}
-		}
-		/* Mapping allocates nothing. */
-		ASSERT_EQ(alloc0,
-			  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-		for (i = 0; i < NR_THREADS; i++)
-			ASSERT_EQ(0, pthread_create(&t[i].thread, NULL,
-						    toucher_fn, &t[i]));
-		for (i = 0; i < NR_THREADS; i++) {
-			pthread_join(t[i].thread, NULL);
-			EXPECT_EQ(0, t[i].errors);
-		}
-		pthread_barrier_destroy(&barrier);
-
-		alloc1 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
-		TH_LOG("round %d: touched %llu KiB at %#llx by %d threads: allocated +%lld KiB, %lld faults",
-		       round, (unsigned long long)(end - start) / 1024,
-		       (unsigned long long)start, NR_THREADS,
-		       (alloc1 - alloc0) / 1024,
-		       mmapdemo_attr(MMAPDEMO_ATTR_FAULTS) - faults0);
-		EXPECT_EQ((long long)(hi - lo), alloc1 - alloc0);
-
-		/* Every slot, zeros elsewhere, over the whole folios. */
-		got = malloc(hi - lo);
-		want = calloc(1, hi - lo);
+		race_round(_metadata, self->fd, self->base0, self->stride,
+			   round, &rc);
+		len = rc.hi - rc.lo;
+		got = malloc(len);
+		want = calloc(1, len);
 		ASSERT_NE(NULL, got);
 		ASSERT_NE(NULL, want);
-		for (pg = start; pg < end; pg += psize)
+		for (pg = rc.start; pg < rc.end; pg += psize)
 			for (i = 0; i < NR_THREADS; i++) {
 				uint64_t v = slot_value(pg, i);
 
-				memcpy(want + (pg - lo) + i * SLOT_STRIDE, &v,
-				       sizeof(v));
+				memcpy(want + (pg - rc.lo) + i * SLOT_STRIDE,
+				       &v, sizeof(v));
 			}
-		ASSERT_EQ(0, pread_all(fd, got, hi - lo, lo));
-		for (j = 0; j < hi - lo && bad < 0; j++)
+		ASSERT_EQ(0, pread_all(self->fd, got, len, rc.lo));
+		for (j = 0; j < len && bad < 0; j++)
 			if (got[j] != want[j])
 				bad = j;
 		EXPECT_EQ(-1, bad) {
-			TH_LOG("device offset %#llx: %#x, expected %#x",
-			       (unsigned long long)(lo + bad), got[bad],
-			       want[bad]);
+			TH_LOG("round %d: device offset %#llx: %#x, expected %#x",
+			       round, (unsigned long long)(rc.lo + bad),
+			       got[bad], want[bad]);
 		}
 		/* ... and the same through every thread's mapping. */
-		for (i = 0; i < NR_THREADS - NR_WRITERS; i++) {
-			EXPECT_EQ(0, memcmp(t[i].map, want, hi - lo));
-			munmap(t[i].map, hi - lo);
-		}
+		for (i = 0; i < NR_THREADS - NR_WRITERS; i++)
+			EXPECT_EQ(0, memcmp(rc.t[i].map, want, len));
+		race_unmap(&rc);
 		free(got);
 		free(want);
 	}
-	close(fd);
 }
 
 TEST_HARNESS_MAIN
