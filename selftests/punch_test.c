@@ -1,0 +1,339 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * MMAPDEMO_IOC_PUNCH: discard a range, like fallocate(PUNCH_HOLE).
+ *
+ * - The punched range reads as zeros through read() and through shared
+ *   mappings that had it mapped: their entries are zapped, so the next
+ *   access faults again (the driver's `faults` counter grows by one per
+ *   folio, or per page with folio_order=0) and finds zeros.
+ * - Everything outside the range keeps its data, up to the byte next to
+ *   each edge, also where an edge falls inside a huge folio.
+ * - Folios lying wholly inside the range are freed: allocated_bytes
+ *   drops by exactly their size.
+ * - A range inside a huge folio (folio_order=9) cannot free it: that part
+ *   is zeroed in place and allocated_bytes stays; the PMD that mapped the
+ *   folio is zapped, and one fault maps the whole folio again. With
+ *   folio_order=0 each page is a folio, and the same punch frees them.
+ * - Private copy-on-write copies of punched pages stay: the driver zaps
+ *   with even_cows = 0, as shmem's and the page cache's punch-hole do
+ *   (unmap_mapping_range(..., 0)): a punch discards the device's data,
+ *   not what a process copied out of it. Pinned here.
+ * - A page of a private mapping that was only read (so it mapped the
+ *   device page itself) shows the zeros after the punch.
+ * - An unaligned offset or length, a length of 0, and an offset + length
+ *   that wraps around are EINVAL and change nothing. A range reaching
+ *   past the end, or lying wholly past it, is not an error: beyond the
+ *   end there is nothing to do.
+ *
+ * Each test starts from a fresh device (module reloaded with the run's
+ * arguments: nothing allocated, no faults counted) and works at OFF.
+ */
+#include "kselftest_harness.h"
+#include "mmapdemo_util.h"
+#include "mmapdemo_ioctl_util.h"
+
+#define OFF	(8 * MIB)
+#define LEN	(8 * MIB)
+
+FRESH_DEVICE_FIXTURE(punch)
+
+static int open_work(struct __test_metadata *_metadata)
+{
+	ASSERT_LE(OFF + LEN, dev_size()) {
+		TH_LOG("the device (%zu bytes) is too small", dev_size());
+	}
+	return open_dev(_metadata, O_RDWR | O_CLOEXEC);
+}
+
+/* Pattern @seed at [OFF, OFF + LEN), device offsets as positions. */
+static void fill_work(struct __test_metadata *_metadata, int fd,
+		      uint64_t seed)
+{
+	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, LEN, OFF, seed, OFF));
+}
+
+/* Faults one access of each page of [p, p + len) takes, per mapping kind. */
+static long long refaults(size_t len)
+{
+	return (long long)(len / (folio_order_is_pmd() ? PMD_SIZE :
+				  page_size()));
+}
+
+TEST_F(punch, punch_range_reads_zeros_in_read_and_shared_mappings)
+{
+	size_t hole = OFF + 2 * MIB, hole_len = 4 * MIB;
+	uint64_t seed = pattern_seed(__func__);
+	long long f0, f1;
+	char *map;
+	int fd;
+
+	fd = open_work(_metadata);
+	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      OFF);
+	pattern_fill_from(map, LEN, seed, OFF);
+
+	punch_dev(_metadata, fd, hole, hole_len);
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, hole, hole_len, 0));
+
+	/* The mapping's entries were zapped: reading refaults, gets zeros. */
+	f0 = fault_count();
+	EXPECT_EQ(-1, bytes_mismatch(map + hole - OFF, hole_len, 0));
+	f1 = fault_count();
+	TH_LOG("%lld faults reading the %zu KiB hole", f1 - f0, hole_len / KIB);
+	EXPECT_EQ(refaults(hole_len), f1 - f0);
+
+	/* The rest stayed mapped: no fault. */
+	EXPECT_EQ(-1, pattern_mismatch_from(map, hole - OFF, seed, OFF));
+	EXPECT_EQ(-1, pattern_mismatch_from(map + hole - OFF + hole_len,
+					    LEN - (hole - OFF) - hole_len,
+					    seed, hole + hole_len));
+	EXPECT_EQ(f1, fault_count());
+	munmap(map, LEN);
+	close(fd);
+}
+
+/*
+ * A range whose edges are one page into a folio and one page before the
+ * end of another (with folio_order=9 both are inside huge folios): the
+ * bytes right next to the edges are intact, through read() and a mapping.
+ */
+TEST_F(punch, punch_data_outside_intact)
+{
+	size_t pg = page_size();
+	size_t hole = OFF + MIB + pg, hole_end = OFF + 5 * MIB - pg;
+	uint64_t seed = pattern_seed(__func__);
+	char *map;
+	int fd;
+
+	fd = open_work(_metadata);
+	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      OFF);
+	pattern_fill_from(map, LEN, seed, OFF);
+
+	punch_dev(_metadata, fd, hole, hole_end - hole);
+
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, hole - OFF, OFF, seed, OFF));
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, OFF + LEN - hole_end,
+					      hole_end, seed, hole_end));
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, hole, hole_end - hole, 0));
+	EXPECT_EQ(-1, pattern_mismatch_from(map, hole - OFF, seed, OFF));
+	EXPECT_EQ(-1, pattern_mismatch_from(map + hole_end - OFF,
+					    OFF + LEN - hole_end, seed,
+					    hole_end));
+	EXPECT_EQ(-1, bytes_mismatch(map + hole - OFF, hole_end - hole, 0));
+	munmap(map, LEN);
+	close(fd);
+}
+
+TEST_F(punch, punch_frees_whole_folios)
+{
+	size_t folio = folio_size(), hole = OFF + MIB, hole_len = 6 * MIB;
+	uint64_t seed = pattern_seed(__func__);
+	long long before, whole;
+	char *map;
+	int fd;
+
+	ASSERT_LT(0UL, folio);
+	fd = open_work(_metadata);
+	fill_work(_metadata, fd, seed);
+	/* A mapping holding the folios does not keep them allocated. */
+	map = map_dev(_metadata, fd, LEN, PROT_READ, MAP_SHARED, OFF);
+	touch_read(map, LEN);
+	before = alloc_bytes();
+	EXPECT_EQ((long long)LEN, before);
+
+	punch_dev(_metadata, fd, hole, hole_len);
+	whole = whole_folio_bytes(hole, hole + hole_len, folio);
+	TH_LOG("folio %zu KiB: %lld KiB of whole folios in the %zu KiB hole",
+	       folio / KIB, whole / 1024, hole_len / KIB);
+	EXPECT_EQ(before - whole, alloc_bytes());
+	/* The partial folios at the edges were zeroed, not freed. */
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, hole, hole_len, 0));
+	EXPECT_EQ(before - whole, alloc_bytes());
+	munmap(map, LEN);
+	close(fd);
+}
+
+/*
+ * 4 pages in the middle of a 2 MiB folio that one PMD maps. With
+ * folio_order=9: zeroed in place, nothing freed, the PMD zapped; one
+ * fault maps the whole folio with a PMD again. With folio_order=0: the
+ * 4 pages are freed and refault one by one.
+ */
+TEST_F(punch, punch_inside_huge_folio_zeroes_in_place)
+{
+	size_t pg = page_size(), hole = OFF + 64 * KIB, hole_len = 4 * pg;
+	uint64_t seed = pattern_seed(__func__);
+	bool pmd = folio_order_is_pmd();
+	long pmd_kb = pmd ? (long)(PMD_SIZE / KIB) : 0;
+	long long before, f0, f1;
+	char *map;
+	int fd;
+
+	fd = open_work(_metadata);
+	map = map_dev(_metadata, fd, PMD_SIZE, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, OFF);
+	pattern_fill_from(map, PMD_SIZE, seed, OFF);
+	ASSERT_EQ(pmd_kb, smaps_kb(map, "FilePmdMapped"));
+	before = alloc_bytes();
+
+	punch_dev(_metadata, fd, hole, hole_len);
+	EXPECT_EQ(before - (long long)whole_folio_bytes(hole, hole + hole_len,
+							folio_size()),
+		  alloc_bytes());
+	if (pmd)
+		EXPECT_EQ(before, alloc_bytes());
+	/* The whole PMD went, not just the punched pages. */
+	EXPECT_EQ(0, smaps_kb(map, "FilePmdMapped"));
+
+	f0 = fault_count();
+	EXPECT_EQ(-1, pattern_mismatch_from(map, hole - OFF, seed, OFF));
+	EXPECT_EQ(-1, bytes_mismatch(map + hole - OFF, hole_len, 0));
+	EXPECT_EQ(-1, pattern_mismatch_from(map + hole - OFF + hole_len,
+					    PMD_SIZE - (hole - OFF) - hole_len,
+					    seed, hole + hole_len));
+	f1 = fault_count();
+	TH_LOG("%lld faults reading the folio again, FilePmdMapped %ld kB",
+	       f1 - f0, smaps_kb(map, "FilePmdMapped"));
+	EXPECT_EQ(pmd ? 1 : (long long)(hole_len / pg), f1 - f0);
+	EXPECT_EQ(pmd_kb, smaps_kb(map, "FilePmdMapped"));
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, hole, hole_len, 0));
+	EXPECT_EQ(before, alloc_bytes());
+	munmap(map, PMD_SIZE);
+	close(fd);
+}
+
+/*
+ * Pinned: private copy-on-write copies survive a punch (even_cows = 0, as
+ * for fallocate(PUNCH_HOLE)); the shared view and read() see zeros.
+ */
+TEST_F(punch, punch_keeps_private_cow_copies)
+{
+	size_t pg = page_size(), cow = MIB, cow_len = 2 * pg;
+	uint64_t seed = pattern_seed(__func__), cow_seed = seed ^ 0xc0;
+	char *priv, *shared;
+	int fd;
+
+	fd = open_work(_metadata);
+	fill_work(_metadata, fd, seed);
+	shared = map_dev(_metadata, fd, LEN, PROT_READ, MAP_SHARED, OFF);
+	priv = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE, OFF);
+	touch_read(shared, LEN);
+	pattern_fill(priv + cow, cow_len, cow_seed);
+
+	punch_dev(_metadata, fd, OFF, LEN);
+
+	EXPECT_EQ(-1, pattern_mismatch(priv + cow, cow_len, cow_seed));
+	EXPECT_EQ(-1, bytes_mismatch(shared + cow, cow_len, 0));
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, OFF + cow, cow_len, 0));
+	/* The copies are private: the device did not get them back. */
+	EXPECT_EQ(-1, bytes_mismatch(shared, LEN, 0));
+	munmap(priv, LEN);
+	munmap(shared, LEN);
+	close(fd);
+}
+
+/*
+ * A private mapping's pages that were never written map the device's
+ * pages themselves: after the punch they show the zeros. Pages of it that
+ * were never touched at all do too.
+ */
+TEST_F(punch, punch_private_unwritten_page_reads_zeros)
+{
+	size_t half = LEN / 2;
+	uint64_t seed = pattern_seed(__func__);
+	char *priv;
+	int fd;
+
+	fd = open_work(_metadata);
+	fill_work(_metadata, fd, seed);
+	priv = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE, OFF);
+	/* The first half read (device pages mapped), the second untouched. */
+	EXPECT_EQ(-1, pattern_mismatch_from(priv, half, seed, OFF));
+
+	punch_dev(_metadata, fd, OFF, LEN);
+	EXPECT_EQ(-1, bytes_mismatch(priv, half, 0));
+	EXPECT_EQ(-1, bytes_mismatch(priv + half, LEN - half, 0));
+	munmap(priv, LEN);
+	close(fd);
+}
+
+TEST_F(punch, punch_invalid_range_einval)
+{
+	uint64_t pg = page_size(), seed = pattern_seed(__func__);
+	uint64_t top = UINT64_MAX & ~(pg - 1);	/* the last page offset */
+	static const char *const why[] = {
+		"offset + 1", "offset + 2048", "offset + pg - 1",
+		"length 1", "length pg - 1", "length pg + 1", "length 4097",
+		"length 0", "length 0 at 0",
+		"wraps: last page + 2 pages", "wraps: pg + last page offset",
+		"wraps: last page + last page offset",
+		"sums to 2^64, which wraps to 0: last page + 1 page",
+	};
+	struct {
+		uint64_t offset, length;
+	} bad[] = {
+		{ OFF + 1, pg }, { OFF + 2048, pg }, { OFF + pg - 1, pg },
+		{ OFF, 1 }, { OFF, pg - 1 }, { OFF, pg + 1 }, { OFF, 4097 },
+		{ OFF, 0 }, { 0, 0 },
+		{ top, 2 * pg }, { pg, top }, { top, top }, { top, pg },
+	};
+	long long before;
+	unsigned int i;
+	int fd;
+
+	fd = open_work(_metadata);
+	fill_work(_metadata, fd, seed);
+	before = alloc_bytes();
+	for (i = 0; i < ARRAY_SIZE(bad); i++) {
+		EXPECT_EQ(-EINVAL, dev_punch(fd, bad[i].offset, bad[i].length)) {
+			TH_LOG("%s: offset %#llx length %#llx", why[i],
+			       (unsigned long long)bad[i].offset,
+			       (unsigned long long)bad[i].length);
+		}
+	}
+	EXPECT_EQ(before, alloc_bytes());
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, LEN, OFF, seed, OFF));
+	close(fd);
+}
+
+/*
+ * Like fallocate(), a range past the end is no error: the part inside
+ * the device is punched, the rest ignored; a range wholly past the end
+ * (up to the highest one that does not wrap) changes nothing.
+ */
+TEST_F(punch, punch_past_end_is_noop)
+{
+	uint64_t pg = page_size(), size = dev_size();
+	uint64_t seed = pattern_seed(__func__);
+	uint64_t top = UINT64_MAX & ~(pg - 1);
+	long long before;
+	int fd;
+
+	fd = open_work(_metadata);
+	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, 2 * pg, size - 2 * pg, seed,
+					     size - 2 * pg));
+	before = alloc_bytes();
+
+	EXPECT_EQ(0, dev_punch(fd, size, 4 * MIB));
+	EXPECT_EQ(0, dev_punch(fd, size + (1ULL << 30), pg));
+	EXPECT_EQ(0, dev_punch(fd, 1ULL << 62, pg));
+	/* The highest range that does not wrap: it ends at 2^64 - 1 page. */
+	EXPECT_EQ(0, dev_punch(fd, top - pg, pg));
+	EXPECT_EQ(before, alloc_bytes());
+	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, 2 * pg, size - 2 * pg, seed,
+					      size - 2 * pg));
+
+	/* Reaching past the end: the last page is punched, nothing more. */
+	EXPECT_EQ(0, dev_punch(fd, size - pg, 1ULL << 40));
+	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(-1, bytes_mismatch_dev(fd, size - pg, pg, 0));
+	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, pg, size - 2 * pg, seed,
+					      size - 2 * pg));
+	close(fd);
+}
+
+TEST_HARNESS_MAIN
