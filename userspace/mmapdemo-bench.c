@@ -26,12 +26,14 @@
  * and of a tmpfs file, and memcpy in 1 MiB chunks through a new MAP_SHARED
  * mapping of each (mmap, copy, munmap timed).
  *
- * Fresh device pages: pages of the device stay allocated until the module
- * is unloaded, so each first-touch measurement takes a range of the device
- * that was never touched since the module was loaded (a bump pointer over
- * the device, checked with the allocated_bytes attribute). When the rest
- * of the device is too small, the module is reloaded with mmapdemo-ctl and
- * the run's arguments ($MMAPDEMO_KO, $MMAPDEMO_MODULE_ARGS).
+ * Fresh device pages: pages of the device stay allocated until they are
+ * punched out or the module is unloaded, so each first-touch measurement
+ * takes a range of the device that was never touched since the last reset
+ * (a bump pointer over the device; the allocated_bytes attribute must grow
+ * by exactly the range). When the rest of the device is too small, all of
+ * it is freed with MMAPDEMO_IOC_PUNCH (untimed), or, with a driver that has
+ * no ioctls, by reloading the module with mmapdemo-ctl and the run's
+ * arguments ($MMAPDEMO_KO, $MMAPDEMO_MODULE_ARGS).
  *
  * Output: a table per metric on stdout, then the results as one JSON
  * document between marker lines. A target that is missed is reported, not
@@ -50,6 +52,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
@@ -179,7 +182,8 @@ static struct {
 	size_t size;
 	unsigned int folio_order;
 	size_t next_fresh;	/* bump pointer: bytes below it were used */
-	unsigned int reloads;
+	unsigned int resets;	/* times all pages were freed */
+	const char *reset_method;	/* "punch" or "reload" */
 } dev;
 
 static long saved_nr_hugepages = -1;
@@ -345,7 +349,7 @@ static void reload_module(void)
 	unsigned int argc = 0;
 
 	if (!ko || !*ko)
-		die("fresh device pages used up and MMAPDEMO_KO is not set: cannot reload the module (give it a larger size=)");
+		die("the driver has no MMAPDEMO_IOC_PUNCH and MMAPDEMO_KO is not set: cannot free the device's pages (give the module a larger size=)");
 
 	run_ctl((char *[]){ "mmapdemo-ctl", "unload", NULL });
 
@@ -368,22 +372,8 @@ static void reload_module(void)
 	run_ctl(argv);
 	free(words);
 
-	dev.next_fresh = 0;
-	dev.reloads++;
 	if (dev_attr(MMAPDEMO_ATTR_SIZE) != dev.size)
 		die("the device size changed over a reload");
-}
-
-/* Offset of @len bytes of the device that were never allocated. */
-static off_t fresh_range(size_t len)
-{
-	off_t off;
-
-	if (dev.next_fresh + len > dev.size)
-		reload_module();
-	off = dev.next_fresh;
-	dev.next_fresh += len;
-	return off;
 }
 
 static int open_dev(void)
@@ -394,6 +384,43 @@ static int open_dev(void)
 		die("cannot open " MMAPDEMO_DEVICE_PATH ": %s",
 		    strerror(errno));
 	return fd;
+}
+
+/* Free every page of the device, so that all of it is fresh again. */
+static void reset_device(void)
+{
+	struct mmapdemo_punch punch = { .offset = 0, .length = dev.size };
+	unsigned long long left;
+	int fd = open_dev();
+	int err = ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch) ? errno : 0;
+
+	close(fd);
+	if (err == ENOTTY) {
+		reload_module();
+		dev.reset_method = "reload";
+	} else if (err) {
+		die("MMAPDEMO_IOC_PUNCH of the whole device: %s", strerror(err));
+	} else {
+		dev.reset_method = "punch";
+	}
+	left = dev_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	if (left)
+		die("%llu bytes still allocated after freeing the whole device (%s)",
+		    left, dev.reset_method);
+	dev.next_fresh = 0;
+	dev.resets++;
+}
+
+/* Offset of @len bytes of the device that were never allocated. */
+static off_t fresh_range(size_t len)
+{
+	off_t off;
+
+	if (dev.next_fresh + len > dev.size)
+		reset_device();
+	off = dev.next_fresh;
+	dev.next_fresh += len;
+	return off;
 }
 
 /* ---- smaps --------------------------------------------------------------- */
@@ -1029,7 +1056,9 @@ static void print_json(double elapsed)
 	json_string(getenv("MMAPDEMO_MODULE_ARGS") ?: "");
 	printf(",\n  \"device_size\": %zu,\n  \"folio_order\": %u,\n",
 	       dev.size, dev.folio_order);
-	printf("  \"module_reloads\": %u,\n", dev.reloads);
+	printf("  \"device_resets\": %u,\n  \"reset_method\": ", dev.resets);
+	json_string(dev.reset_method ?: "none");
+	printf(",\n");
 	printf("  \"thp_enabled\": ");
 	json_file_string("/sys/kernel/mm/transparent_hugepage/enabled");
 	printf(",\n  \"thp_shmem_enabled\": ");
@@ -1113,8 +1142,9 @@ static void usage(FILE *f, int status)
 		"  -t  tmpfs directory for the tmpfs file (default /tmp)\n"
 		"  -q  no progress on stderr\n"
 		"The module must be loaded with a size= of at least the largest size;\n"
-		"it is reloaded ($MMAPDEMO_KO, $MMAPDEMO_MODULE_ARGS) when fresh pages\n"
-		"run out. Needs root (hugetlb pool, module reload).\n");
+		"when fresh pages run out, the device is punched empty (or, without\n"
+		"ioctls, the module reloaded: $MMAPDEMO_KO, $MMAPDEMO_MODULE_ARGS).\n"
+		"Needs root (hugetlb pool).\n");
 	exit(status);
 }
 
@@ -1184,9 +1214,9 @@ static void setup_device(void)
 	if (dev.size < largest)
 		die("the device has %zu MiB, the largest size is %zu MiB: load the module with size=%zuM or more",
 		    dev.size / MIB, largest / MIB, largest / MIB);
-	/* Start from a module with no pages allocated. */
+	/* Start from a device with no pages allocated. */
 	if (dev_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES))
-		reload_module();
+		reset_device();
 }
 
 int main(int argc, char **argv)
@@ -1253,7 +1283,7 @@ int main(int argc, char **argv)
 	compute_targets();
 	print_tables();
 	print_json(now_s() - t0);
-	progress("done in %.0f s, %u module reloads", now_s() - t0,
-		 dev.reloads);
+	progress("done in %.0f s; all device pages freed %u times (%s)",
+		 now_s() - t0, dev.resets, dev.reset_method ?: "none");
 	return 0;
 }
