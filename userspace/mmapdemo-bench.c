@@ -194,6 +194,7 @@ struct pmd_check {
 	long pmd_after_read_kib;
 	long pmd_after_write_kib;
 };
+
 static struct pmd_check pmd_checks[MAX_SIZES];
 
 /* ---- helpers ------------------------------------------------------------ */
@@ -251,7 +252,7 @@ static bool read_line(const char *path, char *buf, size_t len)
 
 	if (!f)
 		return false;
-	ok = fgets(buf, len, f) != NULL;
+	ok = fgets(buf, len, f);
 	fclose(f);
 	if (ok)
 		buf[strcspn(buf, "\n")] = '\0';
