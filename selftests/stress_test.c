@@ -106,7 +106,7 @@
 #define MAX_SHOWN_FINDINGS	10
 #define USER_TOP		(1UL << 47)	/* x86-64 4-level TASK_SIZE */
 
-#define DEFAULT_OPS		20000
+#define DEFAULT_OPS		15000
 #define DEFAULT_EPOCH_OPS	400	/* per worker */
 #define DEFAULT_ARENA		(6 * 1024 * 1024 + 12 * PG)
 #define DEFAULT_REPLAY_FILE	"/tmp/stress_test.replay"
@@ -148,6 +148,9 @@ enum page_state {
 	PS_COW,		/* the private copy in cow[] */
 	PS_UNKNOWN,	/* copied, content not known: not checked */
 };
+
+/* K_VERIFY: everything, or all but the device content. */
+enum { VV_FULL, VV_OWN };
 
 /* Outcome of one access: 0 or the signal it raised. */
 #define ACC_OK		0
@@ -984,6 +987,7 @@ static bool verify_device_range(struct worker *w, uint64_t off, uint64_t n)
 	while (n) {
 		uint64_t k = umin(n, buf_size);
 		ssize_t r = pread(w->vfd, w->buf, k, off);
+		const uint8_t *exp = model + off;
 		char d[200];
 
 		if (r != (ssize_t)k) {
@@ -992,14 +996,17 @@ static bool verify_device_range(struct worker *w, uint64_t off, uint64_t n)
 				r < 0 ? errname(errno) : "short");
 			return false;
 		}
-		model_get(off, w->buf2, k);
-		if (memcmp(w->buf, w->buf2, k)) {
+		if (off + k > sh->arena) {
+			model_get(off, w->buf2, k);
+			exp = w->buf2;
+		}
+		if (memcmp(w->buf, exp, k)) {
 			uint64_t i = 0;
 
-			while (w->buf[i] == w->buf2[i])
+			while (w->buf[i] == exp[i])
 				i++;
 			i &= ~(PG - 1);
-			describe_diff(d, sizeof(d), w->buf + i, w->buf2 + i,
+			describe_diff(d, sizeof(d), w->buf + i, exp + i,
 				      umin(PG, k - i), NULL);
 			finding(w, "device page at %#" PRIx64 " differs from "
 				"the model: %s", off + i, d);
@@ -3306,8 +3313,6 @@ static bool verify_mapping(struct worker *w, struct mapping *m, int slot,
 	return true;
 }
 
-enum { VV_FULL, VV_OWN };
-
 /*
  * Everything at once (exclusive lock): the whole device, every page of
  * the worker's mappings, its file positions, INFO and sysfs. VV_OWN
@@ -3634,6 +3639,8 @@ static void gen_op(struct worker *w, struct op *op)
 	}
 	if (k == K_MMAP && pick_used_fd(w) < 0 && chance(w, 90))
 		k = K_OPEN;
+	if (k == K_MMAP && free_map_slot(w) < 0 && chance(w, 85))
+		k = K_MUNMAP;	/* the table is full */
 	switch (k) {
 	case K_OPEN:
 		gen_open(w, op);
@@ -3690,6 +3697,7 @@ static void gen_op(struct worker *w, struct op *op)
 		break;
 	default:
 		op->kind = K_VERIFY;
+		op->variant = chance(w, 50) ? VV_FULL : VV_OWN;
 		op->a[0] = rnd(w, 1024);
 	}
 }
@@ -3972,14 +3980,16 @@ static void load_replay(const char *path, struct replay *rp)
 		if (!strncmp(s, REPLAY_PREFIX, strlen(REPLAY_PREFIX)))
 			s += strlen(REPLAY_PREFIX);
 		if (!strncmp(s, "config ", 7)) {
-			unsigned long long arena;
+			unsigned long long arena, seed;
 			unsigned int wk, order;
 
 			if (sscanf(s, "config arena=%llu workers=%u "
-				   "folio_order=%u", &arena, &wk, &order) == 3) {
+				   "folio_order=%u seed=%llu", &arena, &wk,
+				   &order, &seed) == 4) {
 				rp->arena = arena;
 				rp->workers = wk;
 				rp->folio_order = order;
+				opt.seed = seed;	/* for the reports */
 			}
 			continue;
 		}
