@@ -9,7 +9,10 @@
  *   a module reload, after a shrink and grow, after a punch, and for a
  *   private mapping of a page never touched. The pages are read through
  *   mappings, whose faults allocate them (read() of a hole would return
- *   zeros without allocating anything).
+ *   zeros without allocating anything). Debian's kernels zero every page
+ *   allocation themselves (init_on_alloc=1 by default), which would hide
+ *   a driver that forgot to: each of these tests logs which case the run
+ *   is; booted with init_on_alloc=0 they fail without __GFP_ZERO.
  * - No kernel address leaks: every sysfs attribute of the device, every
  *   module parameter, the INFO structure, the output of `mmapdemo-ctl
  *   status` and `info` (plain and --json) and the driver's kernel log
@@ -116,6 +119,28 @@ static off_t region(struct __test_metadata *_metadata)
 }
 
 /*
+ * Debian's kernels are built with CONFIG_INIT_ON_ALLOC_DEFAULT_ON: then
+ * the page allocator zeroes every allocation itself, and the fresh-page
+ * checks hold even without the driver's __GFP_ZERO. They were seen to
+ * fail without it when booted with init_on_alloc=0. Say which case this
+ * run is (the boot log's "mem auto-init:" line).
+ */
+static void log_kernel_zeroing(struct __test_metadata *_metadata)
+{
+	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	char line[256];
+
+	if (fd < 0 || !kmsg_find(fd, "mem auto-init:", line, sizeof(line),
+				 NULL, 0))
+		snprintf(line, sizeof(line), "mem auto-init: not in the log");
+	if (fd >= 0)
+		close(fd);
+	TH_LOG("%s%s", line, strstr(line, "heap alloc:on") ?
+	       " (the kernel zeroes all pages: the driver's own zeroing is only tested with init_on_alloc=0)" :
+	       "");
+}
+
+/*
  * Read [off, off + len) of the device through a new shared mapping, which
  * allocates every folio that is not there yet: the offset of the first
  * non-zero byte, or -1.
@@ -136,6 +161,8 @@ TEST_F_TIMEOUT(security, fresh_pages_zero_after_reload, 90)
 	uint64_t seed = pattern_seed(__func__);
 	char out[512];
 	int fd;
+
+	log_kernel_zeroing(_metadata);
 
 	ASSERT_LE(len, dev_size());
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
@@ -161,6 +188,8 @@ TEST_F_TIMEOUT(security, fresh_pages_zero_after_shrink_and_grow, 60)
 	long long before;
 	int fd;
 
+	log_kernel_zeroing(_metadata);
+
 	ASSERT_LE(end + len, size);
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, len, end, seed, end));
@@ -179,6 +208,8 @@ TEST_F(security, fresh_pages_zero_after_punch)
 	long long before;
 	off_t off;
 	int fd;
+
+	log_kernel_zeroing(_metadata);
 
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	off = region(_metadata);
@@ -204,6 +235,8 @@ TEST_F(security, fresh_pages_zero_private_mapping_untouched_page)
 	char *priv;
 	off_t off;
 	int fd;
+
+	log_kernel_zeroing(_metadata);
 
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	off = region(_metadata);
