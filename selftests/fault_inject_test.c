@@ -371,7 +371,8 @@ TEST_F_TIMEOUT(fault_inject, fault_retried_until_allocation_works, 90)
 	go = mmap(NULL, psize, PROT_READ | PROT_WRITE,
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, go);
-	off = 2 * folio + 5 * psize;
+	/* A hole in the third folio, not at its start. */
+	off = 2 * folio + round_down(folio / 2, psize);
 	faults0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
 
 	/* Every allocation of the module fails, for the child only. */

@@ -139,8 +139,9 @@ static void crowd_wait(struct __test_metadata *_metadata, struct crowd *c,
 	int forks = race_get(c->s->forks);
 
 	race_wait_progress(c->s, stores, 5);
-	/* A hang guard only: a fork takes milliseconds. */
-	EXPECT_TRUE(race_wait_count(&c->s->forks, forks + 2, 30));
+	/* A failure stops the forker; else a hang guard only. */
+	if (!race_failed(c->s))
+		EXPECT_TRUE(race_wait_count(&c->s->forks, forks + 2, 30));
 }
 
 static void report(struct __test_metadata *_metadata, struct race_state *s,

@@ -319,6 +319,7 @@ static void race_run(struct __test_metadata *_metadata, unsigned int what)
 	struct race_state *s;
 	pid_t children[NR_CHILDREN];
 	int fd, i, nr_ctl = 0, status;
+	double t_start = now_s(), t_race, t_final, t_end;
 	long long alloc;
 	char *map, *buf;
 	long skipped;
@@ -362,6 +363,7 @@ static void race_run(struct __test_metadata *_metadata, unsigned int what)
 	EXPECT_TRUE(race_wait_count(&s->ready, 3 + 2 * NR_CHILDREN, 30));
 	race_wait_progress(s, nr_pages / 4, 5);
 
+	t_race = now_s();
 	for (i = 0; i < 2; i++) {
 		unsigned int bit = i ? DO_RESIZE : DO_PUNCH;
 
@@ -383,6 +385,7 @@ static void race_run(struct __test_metadata *_metadata, unsigned int what)
 	}
 
 	/* Every writer stops; then the final rule, in every process. */
+	t_final = now_s();
 	EXPECT_TRUE(race_stop_writers(s, NR_WRITERS, 30)) {
 		TH_LOG("writers did not stop: %d of %d", s->writers_stopped,
 		       NR_WRITERS);
@@ -404,6 +407,7 @@ static void race_run(struct __test_metadata *_metadata, unsigned int what)
 		}
 	}
 	EXPECT_TRUE(race_wait_count(&s->finished, NR_CHILDREN, 60));
+	t_end = now_s();
 	race_set(s->stop_readers, 1);
 	pthread_join(reader.thread, NULL);
 	for (i = 0; i < NR_CHILDREN; i++) {
@@ -413,6 +417,8 @@ static void race_run(struct __test_metadata *_metadata, unsigned int what)
 		}
 	}
 
+	TH_LOG("setup %.1f s, race %.1f s, final checks %.1f s",
+	       t_race - t_start, t_final - t_race, t_end - t_final);
 	for (i = 0; i < nr_ctl; i++)
 		TH_LOG("%s: %d rounds", ctl[i].what == DO_PUNCH ? "PUNCH" :
 		       "RESIZE", ctl[i].rounds);
