@@ -96,6 +96,9 @@
 #define RWF_APPEND		0x00000010
 #endif
 #define RWF_UNKNOWN		0x10000000	/* no such flag */
+#ifndef fallthrough
+#define fallthrough		__attribute__((__fallthrough__))
+#endif
 
 #define PG			4096UL
 #define NFD			6	/* fd slots per worker */
@@ -321,7 +324,7 @@ static void fill_pattern(uint8_t *p, uint64_t n, uint64_t seed)
 /* --- output --- */
 
 /* One line to stdout with one write(), so processes do not interleave. */
-static void __attribute__((format(printf, 1, 2))) say(const char *fmt, ...)
+static void __printf(1, 2) say(const char *fmt, ...)
 {
 	char line[1200];
 	va_list ap;
@@ -372,8 +375,7 @@ static int format_op(const struct op *op, char *s, size_t n)
  * result: print it with the operation, and stop the run (the model is
  * no longer trustworthy after it).
  */
-static void __attribute__((format(printf, 2, 3)))
-finding(struct worker *w, const char *fmt, ...)
+static void __printf(2, 3) finding(struct worker *w, const char *fmt, ...)
 {
 	struct op *op = w->cur;
 	char msg[800], opline[300];
@@ -782,7 +784,7 @@ static void describe_diff(char *s, size_t n, const uint8_t *got,
 			  const uint8_t *old_dev)
 {
 	uint64_t i, first = len, nd = 0;
-	bool zeros = true, dev = old_dev != NULL;
+	bool zeros = true, dev = old_dev;
 
 	for (i = 0; i < len; i++) {
 		if (got[i] != exp[i]) {
@@ -943,10 +945,8 @@ static bool check_info(struct worker *w, const struct mmapdemo_info *info)
 	    info->features != expected_features() ||
 	    info->allocated_bytes > size || info->allocated_bytes % PG ||
 	    info->reserved[0] || info->reserved[1] || info->reserved[2]) {
-		finding(w, "INFO: abi %u order %u size %llu max %llu features "
-			"%#llx allocated %llu reserved %llu/%llu/%llu; model: "
-			"order %u size %" PRIu64 " max %" PRIu64
-			" features %#" PRIx64 " allocated <= size",
+		/* One line to grep for; the model's values follow. */
+		finding(w, "INFO: abi %u order %u size %llu max %llu features %#llx allocated %llu reserved %llu/%llu/%llu; model: order %u size %" PRIu64 " max %" PRIu64 " features %#" PRIx64 " allocated <= size",
 			info->abi_version, info->folio_order,
 			(unsigned long long)info->size,
 			(unsigned long long)info->max_size,
@@ -1008,8 +1008,9 @@ static bool verify_device_range(struct worker *w, uint64_t off, uint64_t n)
 			i &= ~(PG - 1);
 			describe_diff(d, sizeof(d), w->buf + i, exp + i,
 				      umin(PG, k - i), NULL);
-			finding(w, "device page at %#" PRIx64 " differs from "
-				"the model: %s", off + i, d);
+			finding(w,
+				"device page at %#" PRIx64 " differs from the model: %s",
+				off + i, d);
 			return false;
 		}
 		off += k;
@@ -1127,7 +1128,7 @@ static int pick_map(struct worker *w)
 	int s, n = 0, pick;
 
 	for (s = 0; s < NMAP; s++)
-		n += w->maps[s].addr != NULL;
+		n += !!w->maps[s].addr;
 	if (!n)
 		return -1;
 	pick = rnd(w, n);
@@ -1194,7 +1195,7 @@ static const struct open_variant open_variants[] = {
 	{ O_RDWR, ENOTDIR, true, true },	/* a trailing slash */
 };
 
-#define NR_OPEN_VARIANTS (sizeof(open_variants) / sizeof(open_variants[0]))
+#define NR_OPEN_VARIANTS ARRAY_SIZE(open_variants)
 #define NR_OPEN_VALID	9
 
 static void gen_open(struct worker *w, struct op *op)
@@ -1310,7 +1311,7 @@ static int mmap_expect(struct fd_slot *f, uint64_t off, uint64_t len,
 			return EOPNOTSUPP;
 		if ((prot & PROT_WRITE) && !writable(f->mode))
 			return EACCES;
-		/* fallthrough */
+		fallthrough;
 	case MAP_PRIVATE:
 		return readable(f->mode) ? 0 : EACCES;
 	default:
@@ -1445,9 +1446,9 @@ static void exec_mmap(struct worker *w, struct op *op)
 		return;
 	}
 	p = syscall(SYS_mmap, NULL, len, prot, flags, f ? f->fd : -1, off);
-	snprintf(what, sizeof(what), "mmap(len %#" PRIx64 ", prot %#x, "
-		 "flags %#x, offset %#" PRIx64 ", fd mode %d)", len, prot,
-		 flags, off, f ? f->mode : -1);
+	snprintf(what, sizeof(what),
+		 "mmap(len %#" PRIx64 ", prot %#x, flags %#x, offset %#" PRIx64 ", fd mode %d)",
+		 len, prot, flags, off, f ? f->mode : -1);
 	if (!check_result(w, what, p == -1 ? -1 : 0, errno, expect, 0)) {
 		if (p != -1)
 			munmap((void *)p, len);
@@ -1771,7 +1772,7 @@ static const int advices[] = {
 	MADV_REMOVE, MADV_FREE, MADV_NORMAL,
 };
 
-#define NR_ADVICES (sizeof(advices) / sizeof(advices[0]))
+#define NR_ADVICES ARRAY_SIZE(advices)
 
 enum { AV_GOOD, AV_BAD_ADVICE, AV_UNALIGNED, AV_LEN0 };
 
@@ -1899,7 +1900,7 @@ static void gen_msync(struct worker *w, struct op *op)
 	pick_range(w, &w->maps[slot], &op->a[1], &op->a[2]);
 	if (chance(w, 5))
 		op->a[2] = 0;
-	op->a[3] = rnd(w, sizeof(msync_flags) / sizeof(msync_flags[0]));
+	op->a[3] = rnd(w, ARRAY_SIZE(msync_flags));
 }
 
 static void exec_msync(struct worker *w, struct op *op)
@@ -1910,7 +1911,7 @@ static void exec_msync(struct worker *w, struct op *op)
 	char *addr;
 
 	if (!m || first + n > m->npages ||
-	    op->a[3] >= sizeof(msync_flags) / sizeof(msync_flags[0])) {
+	    op->a[3] >= ARRAY_SIZE(msync_flags)) {
 		op->skipped = 1;
 		return;
 	}
@@ -2408,7 +2409,7 @@ static ssize_t rw_call(struct worker *w, const struct op *op, bool wr,
 		return wr ? writev(fd, w->iov_many, IOV_MAX + 1) :
 			       readv(fd, w->iov_many, IOV_MAX + 1);
 	}
-	errno = ENOSYS;
+	errno = EINVAL;	/* not a method: never logged by gen_rw() */
 	return -1;
 }
 
@@ -2467,7 +2468,8 @@ static void exec_read(struct worker *w, struct op *op)
 		n = pos >= 0 && (uint64_t)pos < size ?
 		    umin(count, size - pos) : 0;
 		if (n && b.valid >= n) {
-			lo = hi = n;
+			lo = n;
+			hi = n;
 		} else if (n && !b.valid) {
 			expect = EFAULT;
 		} else if (n) {
@@ -2553,10 +2555,9 @@ static void adopt_written(struct worker *w, uint64_t from, uint64_t to,
 		uint8_t old = from + i < sh->arena ? model[from + i] : 0;
 
 		if (w->buf2[i] != old && w->buf2[i] != src[i]) {
-			finding(w, "device byte %#" PRIx64 " after a short "
-				"write is %#x: neither the old %#x nor the "
-				"written %#x", from + i, w->buf2[i], old,
-				src[i]);
+			finding(w,
+				"device byte %#" PRIx64 " after a short write is %#x: neither the old %#x nor the written %#x",
+				from + i, w->buf2[i], old, src[i]);
 			return;
 		}
 	}
@@ -2587,18 +2588,19 @@ static void exec_write(struct worker *w, struct op *op)
 
 		n = pos >= 0 && (uint64_t)pos < size ?
 		    umin(count, size - pos) : 0;
-		if (!n)
+		if (!n) {
 			expect = ENOSPC;
-		else if (b.valid >= n)
-			lo = hi = n;
-		else if (!b.valid)
+		} else if (b.valid >= n) {
+			lo = n;
+			hi = n;
+		} else if (!b.valid) {
 			expect = EFAULT;
-		else if (b.m) {
-			op->skipped = 1;
-			return;
-		} else {
+		} else if (!b.m) {
 			hi = b.valid;
 			lo = 1;
+		} else {
+			op->skipped = 1;	/* partly read from a mapping */
+			return;
 		}
 	}
 	/* What it writes: a pattern, or what our mapping shows. */
@@ -2850,8 +2852,8 @@ static void exec_info(struct worker *w, struct op *op)
 	    read_attr(MMAPDEMO_ATTR_FOLIO_ORDER) != (long)sh->folio_order ||
 	    read_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES) !=
 	    (long)info.allocated_bytes) {
-		finding(w, "sysfs size %ld folio_order %ld allocated_bytes %ld"
-			"; INFO: size %llu order %u allocated %llu",
+		finding(w,
+			"sysfs size %ld folio_order %ld allocated_bytes %ld; INFO: size %llu order %u allocated %llu",
 			read_attr(MMAPDEMO_ATTR_SIZE),
 			read_attr(MMAPDEMO_ATTR_FOLIO_ORDER),
 			read_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES),
@@ -2861,8 +2863,9 @@ static void exec_info(struct worker *w, struct op *op)
 	}
 	r = read_attr(MMAPDEMO_ATTR_VMAS);
 	if (r != count_device_vmas())
-		finding(w, "sysfs vmas is %d, the processes have %ld VMAs of "
-			"the device", r, count_device_vmas());
+		finding(w,
+			"sysfs vmas is %d, the processes have %ld VMAs of the device",
+			r, count_device_vmas());
 }
 
 /*
@@ -2888,9 +2891,9 @@ static bool place_request(struct worker *w, struct op *op, void *arg,
 	}
 	acc = probe_copy(arg, req, size);
 	if (acc != expect_access(m, page, true)) {
-		finding(w, "storing the request in the mapping: %s, expected "
-			"%s", accname(acc), accname(expect_access(m, page,
-								   true)));
+		finding(w,
+			"storing the request in the mapping: %s, expected %s",
+			accname(acc), accname(expect_access(m, page, true)));
 		return false;
 	}
 	if (!acc)
@@ -2998,8 +3001,7 @@ static void exec_resize(struct worker *w, struct op *op)
 
 		/* The far end reads as a hole; then back to where we were. */
 		if (pread(w->vfd, &c, 1, req.size - 1) != 1 || c) {
-			finding(w, "the last byte of the grown device reads "
-				"%#x", c);
+			finding(w, "the last byte of the grown device reads %#x", c);
 			return;
 		}
 		r = do_resize(w->vfd, old);
@@ -3096,8 +3098,7 @@ static void exec_punch(struct worker *w, struct op *op)
 		if (do_info(w->vfd, &info) || !check_info(w, &info))
 			return;
 		if (info.allocated_bytes)
-			finding(w, "after punching the whole device, "
-				"allocated_bytes is %llu",
+			finding(w, "after punching the whole device, allocated_bytes is %llu",
 				(unsigned long long)info.allocated_bytes);
 	}
 }
@@ -3253,12 +3254,13 @@ static void exec_map_access(struct worker *w, struct op *op, bool write)
 			describe_diff(d, sizeof(d), tmp, view + in, k,
 				      m->shared ? NULL :
 				      model_page(m->pgoff + i) + in);
-			finding(w, "load of page %" PRIu64 " bytes %" PRIu64
-				"-%" PRIu64 " (device page %#" PRIx64 ", %s%s)"
-				": %s", i, in, in + k, m->pgoff + i,
+			finding(w,
+				"load of page %" PRIu64 " bytes %" PRIu64 "-%" PRIu64 " (device page %#" PRIx64 ", %s%s): %s",
+				i, in, in + k, m->pgoff + i,
 				m->shared ? "shared" : "private, ",
 				m->shared ? "" : m->state[i] == PS_COW ?
-				"private copy" : "follows the device", d);
+				"private copy" : "follows the device",
+				d);
 			return;
 		}
 	}
@@ -3290,9 +3292,9 @@ static bool verify_mapping(struct worker *w, struct mapping *m, int slot,
 		prev = exp;
 		got = probe_copy(w->buf2, m->addr + i * PG, PG);
 		if (got != exp) {
-			finding(w, "verify: mapping %d page %" PRIu64 " (device"
-				" page %#" PRIx64 ", %s, prot %d): %s, expected"
-				" %s", slot, i, m->pgoff + i,
+			finding(w,
+				"verify: mapping %d page %" PRIu64 " (device page %#" PRIx64 ", %s, prot %d): %s, expected %s",
+				slot, i, m->pgoff + i,
 				m->shared ? "shared" : "private", m->prot[i],
 				accname(got), accname(exp));
 			return false;
@@ -3302,11 +3304,13 @@ static bool verify_mapping(struct worker *w, struct mapping *m, int slot,
 			describe_diff(d, sizeof(d), w->buf2, view, PG,
 				      m->shared ? NULL :
 				      model_page(m->pgoff + i));
-			finding(w, "verify: mapping %d page %" PRIu64 " (device"
-				" page %#" PRIx64 ", %s%s): %s", slot, i,
-				m->pgoff + i, m->shared ? "shared" : "private, ",
+			finding(w,
+				"verify: mapping %d page %" PRIu64 " (device page %#" PRIx64 ", %s%s): %s",
+				slot, i, m->pgoff + i,
+				m->shared ? "shared" : "private, ",
 				m->shared ? "" : m->state[i] == PS_COW ?
-				"private copy" : "follows the device", d);
+				"private copy" : "follows the device",
+				d);
 			return false;
 		}
 	}
@@ -3330,8 +3334,7 @@ static void exec_verify(struct worker *w, struct op *op)
 		if (!verify_device_range(w, 0, size))
 			return;
 		if (pread(w->vfd, &c, 1, size) != 0) {
-			finding(w, "read at the end of the device did not "
-				"return 0");
+			finding(w, "read at the end of the device did not return 0");
 			return;
 		}
 	}
@@ -3360,9 +3363,9 @@ static void exec_verify(struct worker *w, struct op *op)
 			read_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES),
 			(unsigned long long)info.allocated_bytes);
 	else if (read_attr(MMAPDEMO_ATTR_VMAS) != count_device_vmas())
-		finding(w, "sysfs vmas is %ld, the processes have %ld VMAs "
-			"of the device", read_attr(MMAPDEMO_ATTR_VMAS),
-			count_device_vmas());
+		finding(w,
+			"sysfs vmas is %ld, the processes have %ld VMAs of the device",
+			read_attr(MMAPDEMO_ATTR_VMAS), count_device_vmas());
 }
 
 /* Epoch start (exclusive, all tables empty): a zeroed device of a[0]. */
@@ -3382,8 +3385,7 @@ static void exec_epoch(struct worker *w, struct op *op)
 	if (do_info(w->vfd, &info) || !check_info(w, &info))
 		return;
 	if (info.allocated_bytes) {
-		finding(w, "unmapped device of one punched page: "
-			"allocated_bytes %llu",
+		finding(w, "unmapped device of one punched page: allocated_bytes %llu",
 			(unsigned long long)info.allocated_bytes);
 		return;
 	}
@@ -3702,13 +3704,13 @@ static void gen_op(struct worker *w, struct op *op)
 	}
 }
 
-static void run_simple(struct worker *w, enum kind kind, uint32_t variant,
+static void run_simple(struct worker *w, enum kind k, uint32_t variant,
 		       uint64_t a0)
 {
 	struct op op;
 
 	memset(&op, 0, sizeof(op));
-	op.kind = kind;
+	op.kind = k;
 	op.variant = variant;
 	op.a[0] = a0;
 	run_op(w, &op);
@@ -3745,8 +3747,7 @@ static struct worker *worker_new(int id)
 }
 
 /* A fork child: its own operations on the inherited state, then exit. */
-static void __attribute__((noreturn)) child_main(struct worker *w,
-						 uint64_t nops)
+static void __noreturn child_main(struct worker *w, uint64_t nops)
 {
 	struct op op;
 	uint64_t i;
@@ -3773,7 +3774,7 @@ static void one_op(struct worker *w)
 }
 
 static void write_log_file(const char *path, bool append);
-static void progress(void);
+static void report_progress(void);
 
 static void *worker_main(void *arg)
 {
@@ -3789,7 +3790,7 @@ static void *worker_main(void *arg)
 		if (w->id == 0) {
 			uint64_t ap = arena_pages();
 
-			progress();
+			report_progress();
 			if (opt.log && sh->epoch)
 				write_log_file(opt.log, true);
 			sh->epoch++;
@@ -3812,7 +3813,7 @@ static void *worker_main(void *arg)
 }
 
 /* One process of --threads workers. */
-static void __attribute__((noreturn)) proc_main(int p)
+static void __noreturn proc_main(int p)
 {
 	pthread_t th[MAX_WORKERS];
 	unsigned int t;
@@ -3883,7 +3884,7 @@ static uint64_t ops_done(void)
 }
 
 /* Long runs say how they are doing every half minute. */
-static void progress(void)
+static void report_progress(void)
 {
 	uint64_t now = now_ns(), total = ops_done();
 
@@ -3899,9 +3900,10 @@ static void progress(void)
 
 static void print_log_header(FILE *f, const char *prefix)
 {
-	fprintf(f, "%sconfig arena=%" PRIu64 " workers=%u folio_order=%u "
-		"seed=%" PRIu64 " epoch=%u\n", prefix, sh->arena,
-		sh->nworkers, sh->folio_order, opt.seed, sh->epoch);
+	fprintf(f,
+		"%sconfig arena=%" PRIu64 " workers=%u folio_order=%u seed=%" PRIu64 " epoch=%u\n",
+		prefix, sh->arena, sh->nworkers, sh->folio_order, opt.seed,
+		sh->epoch);
 }
 
 static void write_log_file(const char *path, bool append)
@@ -3927,9 +3929,8 @@ static void dump_log(void)
 
 	say("# the operations of epoch %u follow (%u); replay them with:",
 	    sh->epoch, n);
-	say("#   stress_test --replay FILE  (FILE: these lines without the "
-	    "\"%s\" prefix, also in %s)", REPLAY_PREFIX,
-	    opt.log ? opt.log : DEFAULT_REPLAY_FILE);
+	say("#   stress_test --replay FILE  (FILE: these lines without the \"%s\" prefix, also in %s)",
+	    REPLAY_PREFIX, opt.log ? opt.log : DEFAULT_REPLAY_FILE);
 	if (sh->log_lost)
 		say("# (the log overflowed: the replay is incomplete)");
 	fflush(stdout);
@@ -3983,9 +3984,8 @@ static void load_replay(const char *path, struct replay *rp)
 			unsigned long long arena, seed;
 			unsigned int wk, order;
 
-			if (sscanf(s, "config arena=%llu workers=%u "
-				   "folio_order=%u seed=%llu", &arena, &wk,
-				   &order, &seed) == 4) {
+			if (sscanf(s, "config arena=%llu workers=%u folio_order=%u seed=%llu",
+				   &arena, &wk, &order, &seed) == 4) {
 				rp->arena = arena;
 				rp->workers = wk;
 				rp->folio_order = order;
@@ -4041,8 +4041,9 @@ static bool wait_cursor(uint32_t i)
 				if (__atomic_load_n(&sh->cursor,
 						    __ATOMIC_ACQUIRE) != i) {
 					w->cur = NULL;
-					finding(w, "replay: fork child died "
-						"(status %#x)", w->child_status);
+					finding(w,
+						"replay: fork child died (status %#x)",
+						w->child_status);
 					return false;
 				}
 			}
@@ -4097,20 +4098,10 @@ static void run_replay(const struct replay *rp)
 
 /* --- main --- */
 
-static void usage(const char *prog)
+static void print_usage(const char *prog)
 {
 	fprintf(stderr,
-		"usage: %s [--seed N] [--ops N] [--threads N] [--procs N]\n"
-		"          [--epoch-ops N] [--arena BYTES] [--log FILE]\n"
-		"          [--replay FILE]\n"
-		"  --seed N       random seed (default: from the clock)\n"
-		"  --ops N        operations in all (default %d)\n"
-		"  --threads N    worker threads per process (default 2)\n"
-		"  --procs N      worker processes (default 2)\n"
-		"  --epoch-ops N  operations per worker between resets (%d)\n"
-		"  --arena BYTES  device bytes the workers use (default %lu)\n"
-		"  --log FILE     write every operation to FILE\n"
-		"  --replay FILE  run the operations logged in FILE again\n",
+		"usage: %s [--seed N] [--ops N] [--threads N] [--procs N]\n          [--epoch-ops N] [--arena BYTES] [--log FILE]\n          [--replay FILE]\n  --seed N       random seed (default: from the clock)\n  --ops N        operations in all (default %d)\n  --threads N    worker threads per process (default 2)\n  --procs N      worker processes (default 2)\n  --epoch-ops N  operations per worker between resets (%d)\n  --arena BYTES  device bytes the workers use (default %lu)\n  --log FILE     write every operation to FILE\n  --replay FILE  run the operations logged in FILE again\n",
 		prog, DEFAULT_OPS, DEFAULT_EPOCH_OPS, DEFAULT_ARENA);
 	exit(KSFT_FAIL);
 }
@@ -4121,7 +4112,7 @@ static uint64_t parse_num(const char *s, const char *prog)
 	uint64_t v = strtoull(s, &end, 0);
 
 	if (end == s || *end)
-		usage(prog);
+		print_usage(prog);
 	return v;
 }
 
@@ -4171,12 +4162,12 @@ static void parse_args(int argc, char **argv)
 			opt.replay = optarg;
 			break;
 		default:
-			usage(argv[0]);
+			print_usage(argv[0]);
 		}
 	}
 	if (optind != argc || !opt.threads || !opt.procs || !opt.epoch_ops ||
 	    opt.threads * opt.procs > MAX_WORKERS || opt.arena < 64 * PG)
-		usage(argv[0]);
+		print_usage(argv[0]);
 	if (!seeded) {
 		clock_gettime(CLOCK_REALTIME, &ts);
 		opt.seed = (uint64_t)ts.tv_sec * 1000003 + ts.tv_nsec / 1000;
@@ -4224,9 +4215,8 @@ int main(int argc, char **argv)
 		opt.arena = rp.arena;
 		workers = rp.workers;
 		if (rp.folio_order != info.folio_order)
-			ksft_print_msg("the log was made with folio_order %u, "
-				       "the module has %u\n", rp.folio_order,
-				       info.folio_order);
+			ksft_print_msg("the log was made with folio_order %u, the module has %u\n",
+				       rp.folio_order, info.folio_order);
 	} else {
 		workers = opt.threads * opt.procs;
 	}
@@ -4245,8 +4235,7 @@ int main(int argc, char **argv)
 	oplog = shared_alloc(sh->log_cap * sizeof(*oplog));
 	pthread_rwlockattr_init(&attr);
 	pthread_rwlockattr_setpshared(&attr, PTHREAD_PROCESS_SHARED);
-	pthread_rwlockattr_setkind_np(&attr,
-			PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&sh->lock, &attr);
 
 	memset(&sa, 0, sizeof(sa));
@@ -4255,17 +4244,16 @@ int main(int argc, char **argv)
 	sigaction(SIGSEGV, &sa, NULL);
 	sigaction(SIGBUS, &sa, NULL);
 
-	ksft_print_msg("seed %" PRIu64 ", %s, %u workers (%u procs x %u "
-		       "threads), arena %" PRIu64 " bytes, folio_order %u, "
-		       "device size %" PRIu64 "\n", opt.seed,
-		       opt.replay ? "replay" : "random run", workers,
+	ksft_print_msg("seed %" PRIu64 ", %s, %u workers (%u procs x %u threads), arena %" PRIu64 " bytes, folio_order %u, device size %" PRIu64 "\n",
+		       opt.seed, opt.replay ? "replay" : "random run", workers,
 		       opt.replay ? 1 : opt.procs,
 		       opt.replay ? workers : opt.threads, sh->arena,
 		       sh->folio_order, init_size);
 	ksft_set_plan(NR_TESTED + 2);
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
-	sh->start_ns = sh->progress_ns = now_ns();
+	sh->start_ns = now_ns();
+	sh->progress_ns = sh->start_ns;
 	if (opt.replay)
 		run_replay(&rp);
 	else
@@ -4291,12 +4279,11 @@ int main(int argc, char **argv)
 			ksft_test_result_skip("%s: not exercised\n",
 					      kind_name[k]);
 		else
-			ksft_test_result_fail("%s: not exercised in %" PRIu64
-					      " ops\n", kind_name[k], total);
+			ksft_test_result_fail("%s: not exercised in %" PRIu64 " ops\n",
+					      kind_name[k], total);
 	}
-	ksft_print_msg("%" PRIu64 " ops in %.1f s: %.0f ops/s; epoch resets "
-		       "%.2f s, cleanups %.2f s, fork ends %.2f s\n", total,
-		       secs, secs > 0 ? total / secs : 0.0,
+	ksft_print_msg("%" PRIu64 " ops in %.1f s: %.0f ops/s; epoch resets %.2f s, cleanups %.2f s, fork ends %.2f s\n",
+		       total, secs, secs > 0 ? total / secs : 0.0,
 		       sh->nsecs[K_EPOCH] / 1e9, sh->nsecs[K_CLEANUP] / 1e9,
 		       sh->nsecs[K_FORK_END] / 1e9);
 	if (sh->findings)
