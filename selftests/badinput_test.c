@@ -585,12 +585,15 @@ TEST(rw_offset_plus_length_overflow_einval)
 /* A failed lseek() leaves the file position where it was. */
 #define EXPECT_LSEEK_EINVAL(fd, off, whence, pos)			\
 	do {								\
+		int __fd = (fd);					\
+		off_t __off = (off);					\
+									\
 		errno = 0;						\
-		EXPECT_EQ(-1, lseek(fd, off, whence)) {			\
-			TH_LOG("lseek(%lld, %s)", (long long)(off), #whence); \
+		EXPECT_EQ(-1, lseek(__fd, __off, whence)) {		\
+			TH_LOG("lseek(%lld, %s)", (long long)__off, #whence); \
 		}							\
 		EXPECT_EQ(EINVAL, errno);				\
-		EXPECT_EQ((off_t)(pos), lseek(fd, 0, SEEK_CUR));	\
+		EXPECT_EQ((off_t)(pos), lseek(__fd, 0, SEEK_CUR));	\
 	} while (0)
 
 TEST(lseek_beyond_end_einval)

@@ -45,12 +45,16 @@
 #define REGION_LEN	(4 * MIB)
 #define CG_LEN		(8 * MIB)
 
+/* What the memcg test set up, for its cleanup and the teardown. */
+struct cgroup_state {
+	char root[128];		/* the cgroup2 mount */
+	char group[256];	/* the test's group, "" when none */
+	bool mounted;		/* root was mounted by the test */
+	bool enabled_memory;	/* +memory was written to root */
+};
+
 FIXTURE(security) {
-	/* The cgroup of the memcg test, for the teardown. */
-	char cg_root[128];
-	char group[256];
-	bool mounted;
-	bool enabled_memory;
+	struct cgroup_state cg;
 };
 
 FIXTURE_SETUP(security)
@@ -73,36 +77,36 @@ static int write_text(const char *path, const char *text)
 }
 
 /* Undo what the memcg test set up, whatever state it got to. */
-static void cgroup_cleanup(FIXTURE_DATA(security) *self)
+static void cgroup_cleanup(struct cgroup_state *cg)
 {
 	char path[300];
 	double deadline = now_s() + 3;
 
-	if (self->group[0]) {
+	if (cg->group[0]) {
 		/* The child is gone; the group may take a moment to empty. */
-		while (rmdir(self->group) && errno == EBUSY &&
+		while (rmdir(cg->group) && errno == EBUSY &&
 		       now_s() < deadline)
 			usleep(20000);
-		self->group[0] = '\0';
+		cg->group[0] = '\0';
 	}
-	if (self->enabled_memory) {
+	if (cg->enabled_memory) {
 		snprintf(path, sizeof(path), "%s/cgroup.subtree_control",
-			 self->cg_root);
+			 cg->root);
 		while (write_text(path, "-memory") == -EBUSY &&
 		       now_s() < deadline)
 			usleep(20000);
-		self->enabled_memory = false;
+		cg->enabled_memory = false;
 	}
-	if (self->mounted) {
-		umount2(self->cg_root, MNT_DETACH);
-		rmdir(self->cg_root);
-		self->mounted = false;
+	if (cg->mounted) {
+		umount2(cg->root, MNT_DETACH);
+		rmdir(cg->root);
+		cg->mounted = false;
 	}
 }
 
 FIXTURE_TEARDOWN_PARENT(security)
 {
-	cgroup_cleanup(self);
+	cgroup_cleanup(&self->cg);
 	module_restore(false);
 	EXPECT_TRUE(module_loaded());
 	EXPECT_EQ(load_size(), dev_size());
@@ -135,9 +139,10 @@ static void log_kernel_zeroing(struct __test_metadata *_metadata)
 		snprintf(line, sizeof(line), "mem auto-init: not in the log");
 	if (fd >= 0)
 		close(fd);
-	TH_LOG("%s%s", line, strstr(line, "heap alloc:on") ?
-	       " (the kernel zeroes all pages: the driver's own zeroing is only tested with init_on_alloc=0)" :
-	       "");
+	TH_LOG("%s", line);
+	if (strstr(line, "heap alloc:on"))
+		TH_LOG("the kernel zeroes all pages (init_on_alloc): %s",
+		       "the driver's own zeroing is tested only without it");
 }
 
 /*
@@ -489,7 +494,7 @@ TEST_F(security, unprivileged_open_eacces)
 
 /* The cgroup2 mount point, mounting one at a temporary dir if needed. */
 static void cgroup2_root(struct __test_metadata *_metadata,
-			 FIXTURE_DATA(security) *self)
+			 struct cgroup_state *cg)
 {
 	char *mounts = read_file("/proc/self/mounts"), *line, *save = NULL;
 
@@ -499,22 +504,20 @@ static void cgroup2_root(struct __test_metadata *_metadata,
 
 		if (sscanf(line, "%63s %127s %31s", dev, dir, type) == 3 &&
 		    !strcmp(type, "cgroup2")) {
-			snprintf(self->cg_root, sizeof(self->cg_root), "%s",
-				 dir);
+			snprintf(cg->root, sizeof(cg->root), "%s", dir);
 			break;
 		}
 	}
 	free(mounts);
-	if (self->cg_root[0])
+	if (cg->root[0])
 		return;
-	snprintf(self->cg_root, sizeof(self->cg_root),
-		 "/tmp/mmapdemo-cgroup-XXXXXX");
-	ASSERT_NE(NULL, mkdtemp(self->cg_root));
-	ASSERT_EQ(0, mount("cgroup2", self->cg_root, "cgroup2", 0, NULL)) {
+	snprintf(cg->root, sizeof(cg->root), "/tmp/mmapdemo-cgroup-XXXXXX");
+	ASSERT_NE(NULL, mkdtemp(cg->root));
+	ASSERT_EQ(0, mount("cgroup2", cg->root, "cgroup2", 0, NULL)) {
 		TH_LOG("mount cgroup2: %s", strerror(errno));
-		rmdir(self->cg_root);
+		rmdir(cg->root);
 	}
-	self->mounted = true;
+	cg->mounted = true;
 }
 
 /* memory.current of @group in bytes, -1 if unreadable. */
@@ -542,8 +545,8 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	int fd;
 
 	ASSERT_LE(off + CG_LEN, dev_size());
-	cgroup2_root(_metadata, self);
-	snprintf(path, sizeof(path), "%s/cgroup.controllers", self->cg_root);
+	cgroup2_root(_metadata, &self->cg);
+	snprintf(path, sizeof(path), "%s/cgroup.controllers", self->cg.root);
 	text = read_file(path);
 	ASSERT_NE(NULL, text);
 	ASSERT_NE(NULL, strstr(text, "memory")) {
@@ -551,18 +554,18 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	}
 	free(text);
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control",
-		 self->cg_root);
+		 self->cg.root);
 	text = read_file(path);
 	ASSERT_NE(NULL, text);
 	if (!strstr(text, "memory")) {
 		ASSERT_EQ(0, write_text(path, "+memory"));
-		self->enabled_memory = true;
+		self->cg.enabled_memory = true;
 	}
 	free(text);
-	snprintf(self->group, sizeof(self->group), "%s/mmapdemo-security-%d",
-		 self->cg_root, getpid());
-	ASSERT_EQ(0, mkdir(self->group, 0755)) {
-		self->group[0] = '\0';
+	snprintf(self->cg.group, sizeof(self->cg.group),
+		 "%s/mmapdemo-security-%d", self->cg.root, getpid());
+	ASSERT_EQ(0, mkdir(self->cg.group, 0755)) {
+		self->cg.group[0] = '\0';
 	}
 
 	/* Fresh pages: nothing there, so the child's touch allocates. */
@@ -592,28 +595,28 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	close(ready[1]);
 	close(go[0]);
 	close(done[0]);
-	snprintf(path, sizeof(path), "%s/cgroup.procs", self->group);
+	snprintf(path, sizeof(path), "%s/cgroup.procs", self->cg.group);
 	snprintf(pidstr, sizeof(pidstr), "%d", pid);
 	EXPECT_EQ(0, write_text(path, pidstr));
-	base = memory_current(self->group);
+	base = memory_current(self->cg.group);
 	ASSERT_LE(0, base);
 	c = 'g';
 	ASSERT_EQ(1, write(go[1], &c, 1));
 	ASSERT_EQ(1, read(ready[0], &c, 1));
-	peak = memory_current(self->group);
+	peak = memory_current(self->cg.group);
 	ASSERT_EQ(1, write(done[1], &c, 1));
 	EXPECT_EQ(0, wait_child(pid));
 
 	/* Freed (the child's mapping is gone with it): uncharged. */
 	punch_dev(_metadata, fd, off, CG_LEN);
-	after = memory_current(self->group);
-	TH_LOG("memory.current: %lld KiB before, %lld KiB after the child wrote %lu KiB, %lld KiB after the punch",
+	after = memory_current(self->cg.group);
+	TH_LOG("memory.current, KiB: %lld; %lld after writing %lu; %lld after the punch",
 	       base / 1024, peak / 1024, CG_LEN / KIB, after / 1024);
 	EXPECT_GE(peak - base, (long long)CG_LEN);
 	/* 1 MiB: the per-CPU charge stock and the child's own pages. */
 	EXPECT_LE(after, peak - (long long)CG_LEN + (long long)MIB);
 	close(fd);
-	cgroup_cleanup(self);
+	cgroup_cleanup(&self->cg);
 }
 
 TEST_HARNESS_MAIN
