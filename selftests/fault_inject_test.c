@@ -167,7 +167,7 @@ FIXTURE_SETUP(fault_inject)
 	ASSERT_EQ(0, module_range(&start, &end)) {
 		TH_LOG("no address for %s in /proc/modules", MMAPDEMO_NAME);
 	}
-	for (i = 0; i < sizeof(knobs) / sizeof(knobs[0]) && !bad; i++)
+	for (i = 0; i < ARRAY_SIZE(knobs) && !bad; i++)
 		if (knob_set(knobs[i][0], knobs[i][1]))
 			bad = knobs[i][0];
 	ASSERT_EQ(NULL, bad) {

@@ -106,7 +106,11 @@ static inline int race_guard_install(void)
 	return 0;
 }
 
-#define race_barrier()	__asm__ __volatile__("" ::: "memory")
+/* Keep the compiler from moving memory accesses across the guard. */
+static inline void race_barrier(void)
+{
+	__asm__ __volatile__("" ::: "memory");
+}
 
 /* *v = the 8 bytes at p: 0, or the signal the access raised. */
 static inline int race_load(const void *p, uint64_t *v)

@@ -34,7 +34,7 @@
 
 #define ROUNDS		6
 #define MAP_LEN		(2 * MIB)
-#define HANG_S		20.0	/* a hang guard, never reached when it works */
+#define HANG_S		40.0	/* a hang guard, never reached when it works */
 
 /* Shared between the test and the holders. */
 struct holders {
@@ -200,8 +200,14 @@ static void unload_race(struct __test_metadata *_metadata, struct holders *h,
 			TH_LOG("holders did not let go in %.0f s (%#x)", HANG_S,
 			       race_get(h->releasing));
 		}
-		if (busy % 64 == 0)
-			sched_yield();
+		/*
+		 * While the holders still use the device: bursts of attempts
+		 * and pauses (a thread of the same process spinning on the
+		 * CPU makes every TLB flush of the holder threads wait for an
+		 * IPI to it). Once all release: no pause, to hit the moment.
+		 */
+		if (busy % 16 == 0 && race_get(h->releasing) != all)
+			usleep(200);
 	}
 	/*
 	 * Unloaded only once every holder had begun to let go: it says so
