@@ -33,10 +33,11 @@ static inline void mmapdemo_vm_flags_set(struct vm_area_struct *vma,
 }
 
 /* The mm's default placement policy, as used for files without a hook. */
-static inline unsigned long
-mmapdemo_default_unmapped_area(struct file *file, unsigned long addr,
-			       unsigned long len, unsigned long pgoff,
-			       unsigned long flags)
+static inline unsigned long mmapdemo_default_unmapped_area(struct file *file,
+							   unsigned long addr,
+							   unsigned long len,
+							   unsigned long pgoff,
+							   unsigned long flags)
 {
 #if LINUX_VERSION_CODE >= KERNEL_VERSION(6, 10, 0)
 	return mm_get_unmapped_area(current->mm, file, addr, len, pgoff, flags);

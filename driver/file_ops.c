@@ -85,7 +85,7 @@ static loff_t mmapdemo_llseek(struct file *file, loff_t offset, int whence)
 	struct mmapdemo_device *mdev = mmapdemo_from_file(file);
 
 	return fixed_size_llseek(file, offset, whence,
-				  mmapdemo_store_size(&mdev->store));
+				 mmapdemo_store_size(&mdev->store));
 }
 
 /*
@@ -153,12 +153,13 @@ static size_t copy_iter_to_locked_folio(struct folio *folio, size_t offset,
 	size_t done = 0;
 
 	while (done < bytes) {
-		struct page *page = folio_page(folio, (offset + done) >> PAGE_SHIFT);
+		pgoff_t nr = (offset + done) >> PAGE_SHIFT;
 		size_t in_page = offset_in_page(offset + done);
 		size_t n = min(bytes - done, PAGE_SIZE - in_page);
 		size_t copied;
 
-		copied = copy_page_from_iter_atomic(page, in_page, n, from);
+		copied = copy_page_from_iter_atomic(folio_page(folio, nr),
+						    in_page, n, from);
 		done += copied;
 		if (copied < n)
 			break;
@@ -189,8 +190,8 @@ static ssize_t mmapdemo_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		return 0;
 
 	while (count) {
+		size_t offset, chunk, copied, missing;
 		struct folio *folio;
-		size_t offset, chunk, copied;
 
 		folio = mmapdemo_store_lock_folio(&mdev->store,
 						  pos >> PAGE_SHIFT);
@@ -214,9 +215,10 @@ static ssize_t mmapdemo_write_iter(struct kiocb *iocb, struct iov_iter *from)
 			err = -EINTR;
 			break;
 		}
-		if (copied < chunk &&
-		    fault_in_iov_iter_readable(from, chunk - copied) ==
-		    chunk - copied) {
+		/* Short: fault the rest in, unlocked, and try again. */
+		missing = chunk - copied;
+		if (missing &&
+		    fault_in_iov_iter_readable(from, missing) == missing) {
 			err = -EFAULT;
 			break;
 		}

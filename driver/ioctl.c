@@ -14,18 +14,17 @@
 #include "mmapdemo.h"
 #include "uapi/mmapdemo.h"
 
-static long mmapdemo_ioctl_info(struct mmapdemo_device *mdev,
-				void __user *arg)
+static long mmapdemo_ioctl_info(struct mmapdemo_device *mdev, void __user *arg)
 {
 	struct mmapdemo_store *store = &mdev->store;
+	u64 allocated = atomic_long_read(&store->allocated_pages);
 	struct mmapdemo_info info = {
 		.abi_version = MMAPDEMO_ABI_VERSION,
 		.folio_order = store->folio_order,
 		.size = mmapdemo_store_size(store),
 		.max_size = mdev->max_size,
 		.features = MMAPDEMO_FEATURE_RESIZE | MMAPDEMO_FEATURE_PUNCH,
-		.allocated_bytes = (u64)atomic_long_read(&store->allocated_pages)
-				   << PAGE_SHIFT,
+		.allocated_bytes = allocated << PAGE_SHIFT,
 	};
 
 	if (store->folio_order == MMAPDEMO_MAX_FOLIO_ORDER &&
@@ -48,8 +47,7 @@ static long mmapdemo_ioctl_resize(struct mmapdemo_device *mdev,
 	return mmapdemo_store_resize(&mdev->store, req.size >> PAGE_SHIFT);
 }
 
-static long mmapdemo_ioctl_punch(struct mmapdemo_device *mdev,
-				 void __user *arg)
+static long mmapdemo_ioctl_punch(struct mmapdemo_device *mdev, void __user *arg)
 {
 	struct mmapdemo_punch req;
 

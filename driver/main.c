@@ -65,8 +65,7 @@ static unsigned long mmapdemo_default_max_size(void)
 	return max(device_size, min_t(unsigned long, SZ_1G, ram));
 }
 
-static int folio_order_param_set(const char *val,
-				 const struct kernel_param *kp)
+static int folio_order_param_set(const char *val, const struct kernel_param *kp)
 {
 	unsigned int order;
 
@@ -87,8 +86,7 @@ static const struct kernel_param_ops folio_order_param_ops = {
 	.set = folio_order_param_set,
 	.get = param_get_uint,
 };
-module_param_cb(folio_order, &folio_order_param_ops, &device_folio_order,
-		0444);
+module_param_cb(folio_order, &folio_order_param_ops, &device_folio_order, 0444);
 MODULE_PARM_DESC(folio_order, "Pages per allocation as a power of two, 0 ... PMD order (default: PMD order, for huge mappings)");
 
 static struct mmapdemo_device mmapdemo_dev = {

@@ -87,7 +87,7 @@ static unsigned int store_fitting_order(struct mmapdemo_store *store,
 					pgoff_t index, unsigned int order)
 {
 	while (order && round_down(index, 1UL << order) + (1UL << order) >
-			store->nr_pages)
+				store->nr_pages)
 		order--;
 	return order;
 }
@@ -413,8 +413,8 @@ static void store_commit_cut(struct mmapdemo_store *store,
 
 	folio_lock(folio);
 	/* Nobody may write the old folio while it is being copied. */
-	unmap_mapping_range(store->mapping, folio_pos(folio),
-			    folio_size(folio), 0);
+	unmap_mapping_range(store->mapping, folio_pos(folio), folio_size(folio),
+			    0);
 	for (i = 0; i < cut->keep; i++) {
 		copy_highpage(folio_page(cut->copies[i], 0),
 			      folio_page(folio, i));

@@ -62,7 +62,8 @@ struct mmapdemo_punch {
 #define MMAPDEMO_IOC_MAGIC	0xB9
 
 #define MMAPDEMO_IOC_INFO	_IOR(MMAPDEMO_IOC_MAGIC, 0x00, struct mmapdemo_info)
-#define MMAPDEMO_IOC_RESIZE	_IOW(MMAPDEMO_IOC_MAGIC, 0x01, struct mmapdemo_resize)
+#define MMAPDEMO_IOC_RESIZE \
+	_IOW(MMAPDEMO_IOC_MAGIC, 0x01, struct mmapdemo_resize)
 #define MMAPDEMO_IOC_PUNCH	_IOW(MMAPDEMO_IOC_MAGIC, 0x02, struct mmapdemo_punch)
 
 #endif /* _UAPI_MMAPDEMO_H */
