@@ -4020,33 +4020,49 @@ static void load_replay(const char *path, struct replay *rp)
 		ksft_exit_fail_msg("%s: no config line\n", path);
 }
 
-static bool wait_cursor(uint32_t i)
+/*
+ * Wait for record @i's turn. The top-level process (@top) also watches
+ * its fork children: one that died, or none left to run the records
+ * before @i, would leave it waiting forever.
+ */
+static bool wait_cursor(uint32_t i, bool top)
 {
-	unsigned int spins = 0, k;
+	unsigned int spins = 0, k, live;
 
 	while (__atomic_load_n(&sh->cursor, __ATOMIC_ACQUIRE) != i) {
 		if (stopped())
 			return false;
 		pause_briefly(&spins);
-		if (spins % 64)
+		if (!top || spins % 64)
 			continue;
-		/* A fork child that died would leave us waiting forever. */
-		for (k = 0; k < sh->nworkers; k++) {
+		/* Fork children that died, or none left to run the record. */
+		for (k = 0, live = 0; k < sh->nworkers; k++) {
 			struct worker *w = ctx[k];
+			int st;
 
-			if (w && w->child && !w->child_reaped &&
-			    waitpid(w->child, &w->child_status, WNOHANG) ==
+			if (!w || !w->child || w->child_reaped)
+				continue;
+			if (waitpid(w->child, &w->child_status, WNOHANG) !=
 			    w->child) {
-				w->child_reaped = true;
-				if (__atomic_load_n(&sh->cursor,
-						    __ATOMIC_ACQUIRE) != i) {
-					w->cur = NULL;
-					finding(w,
-						"replay: fork child died (status %#x)",
-						w->child_status);
-					return false;
-				}
+				live++;
+				continue;
 			}
+			w->child_reaped = true;
+			st = w->child_status;
+			if (!WIFEXITED(st) || WEXITSTATUS(st)) {
+				w->cur = NULL;
+				finding(w, "replay: fork child %d %s %d", w->child,
+					WIFSIGNALED(st) ? "killed by signal" :
+					"exit status", WIFSIGNALED(st) ?
+					WTERMSIG(st) : WEXITSTATUS(st));
+				return false;
+			}
+		}
+		if (!live && __atomic_load_n(&sh->cursor, __ATOMIC_ACQUIRE) != i) {
+			say("# replay: record %u waits for records no process runs (a truncated log?)",
+			    i);
+			__atomic_store_n(&sh->stop, 1, __ATOMIC_SEQ_CST);
+			return false;
 		}
 	}
 	return true;
@@ -4073,8 +4089,11 @@ static void run_replay(const struct replay *rp)
 		if (r->depth != my_depth ||
 		    (my_depth && (int)r->worker != my_worker))
 			continue;
-		if (r->worker >= sh->nworkers || !wait_cursor(i))
+		if (r->worker >= sh->nworkers || !wait_cursor(i, !my_depth)) {
+			/* Let fork children waiting for their turn go. */
+			__atomic_store_n(&sh->stop, 1, __ATOMIC_SEQ_CST);
 			break;
+		}
 		if (r->kind == K_EPOCH)
 			sh->epoch++;
 		if (r->kind == K_EPOCH)
