@@ -304,10 +304,10 @@ TEST(errno_eoverflow_offset)
 	EXPECT_MMAP_ERRNO(EOVERFLOW, NULL, pg, PROT_READ, MAP_PRIVATE, fd,
 			  -pg);
 	EXPECT_MMAP_ERRNO(EOVERFLOW, NULL, 16 * pg, PROT_READ, MAP_SHARED, fd,
-			  -16 * pg);
+			  -(16 * pg));
 
 	/* The largest offset for one page still maps... */
-	ret = sys_mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, -2 * pg);
+	ret = sys_mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, -(2 * pg));
 	ASSERT_LT(0, ret) {
 		TH_LOG("mmap at offset -8192: %s", strerror(-ret));
 	}
