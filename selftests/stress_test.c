@@ -3030,17 +3030,87 @@ static void gen_punch(struct worker *w, struct op *op)
 	op->a[5] = pick_npages(w) * PG;
 	if (chance(w, 30))
 		op->a[5] = (1 + rnd(w, 3)) * PG;
+	if (chance(w, 40)) {
+		/* inside the own slice: runs in parallel with the others */
+		uint64_t first = w->sl_lo + rnd(w, w->sl_hi - w->sl_lo);
+
+		op->a[1] = first * PG;
+		op->a[5] = (1 + rnd(w, umin(w->sl_hi - first, 600))) * PG;
+	}
 	pick_ioctl_arg(w, op, sizeof(struct mmapdemo_punch));
+}
+
+/* The PUNCH request of @op; the errno its values must fail with, or 0. */
+static int punch_request(const struct op *op, uint64_t size,
+			 struct mmapdemo_punch *req)
+{
+	memset(req, 0, sizeof(*req));
+	req->offset = op->a[1];
+	req->length = op->a[5];
+	switch (op->variant) {
+	case HV_WHOLE:
+		req->offset = 0;
+		req->length = size;
+		break;
+	case HV_PAST_END:
+		req->offset = size + op->a[1] % (64 * PG);
+		break;
+	case HV_LEN0:
+		req->length = 0;
+		return EINVAL;
+	case HV_UNALIGNED_OFF:
+		req->offset += 1 + op->a[5] % (PG - 1);
+		return EINVAL;
+	case HV_UNALIGNED_LEN:
+		req->length -= 1 + op->a[1] % (PG - 1);
+		return EINVAL;
+	case HV_OVERFLOW:
+		req->offset = ULLONG_MAX & ~(PG - 1);
+		req->length = 2 * PG;
+		return EINVAL;
+	case HV_FLAGS:
+		req->flags = 1U << (op->a[1] % 32);
+		return EINVAL;
+	case HV_RESERVED:
+		req->reserved = 1U << (op->a[5] % 32);
+		return EINVAL;
+	}
+	return 0;
+}
+
+/*
+ * A punch of pages of the worker's own slice runs under the shared lock:
+ * only this worker reads or writes them, but the others may be faulting
+ * them into their own mappings (populate, mlock) or using the rest of the
+ * same folios meanwhile, which is the race the driver must get right.
+ */
+static bool punch_needs_excl(struct worker *w, const struct op *op)
+{
+	uint64_t size = cur_size();
+	struct mmapdemo_punch req;
+	struct mapping *m;
+
+	if (op->variant == HV_WHOLE)
+		return true;	/* it checks that nothing is left */
+	if (op->a[2] == ARG_MAP) {
+		m = map_at(w, op->a[3] >> 32);
+		if (m && dev_foreign(w, m->pgoff + (op->a[3] & 0xffffffff), 1))
+			return true;
+	}
+	if (punch_request(op, size, &req) || req.offset >= size)
+		return false;	/* changes nothing */
+	return dev_foreign(w, req.offset / PG,
+			   (umin(req.length, size - req.offset) + PG - 1) / PG);
 }
 
 static void exec_punch(struct worker *w, struct op *op)
 {
 	struct fd_slot *f = fd_at(w, op->a[0]);
-	struct mmapdemo_punch req = { .offset = op->a[1], .length = op->a[5] };
 	uint64_t size = cur_size(), page = 0;
 	struct mmapdemo_info info;
+	struct mmapdemo_punch req;
 	struct mapping *m;
-	int acc, expect = 0, r;
+	int acc, expect, r;
 	void *arg;
 
 	arg = ioctl_arg(w, op, sizeof(req), false, &acc, &m, &page);
@@ -3048,40 +3118,7 @@ static void exec_punch(struct worker *w, struct op *op)
 		op->skipped = 1;
 		return;
 	}
-	switch (op->variant) {
-	case HV_WHOLE:
-		req.offset = 0;
-		req.length = size;
-		break;
-	case HV_PAST_END:
-		req.offset = size + op->a[1] % (64 * PG);
-		break;
-	case HV_LEN0:
-		req.length = 0;
-		expect = EINVAL;
-		break;
-	case HV_UNALIGNED_OFF:
-		req.offset += 1 + op->a[5] % (PG - 1);
-		expect = EINVAL;
-		break;
-	case HV_UNALIGNED_LEN:
-		req.length -= 1 + op->a[1] % (PG - 1);
-		expect = EINVAL;
-		break;
-	case HV_OVERFLOW:
-		req.offset = ULLONG_MAX & ~(PG - 1);
-		req.length = 2 * PG;
-		expect = EINVAL;
-		break;
-	case HV_FLAGS:
-		req.flags = 1U << (op->a[1] % 32);
-		expect = EINVAL;
-		break;
-	case HV_RESERVED:
-		req.reserved = 1U << (op->a[5] % 32);
-		expect = EINVAL;
-		break;
-	}
+	expect = punch_request(op, size, &req);
 	if (!f || f->mode == FM_PATH || !writable(f->mode))
 		expect = EBADF;
 	else if (acc)
@@ -3432,7 +3469,6 @@ static bool always_excl(const struct op *op)
 {
 	switch (op->kind) {
 	case K_RESIZE:
-	case K_PUNCH:
 	case K_FORK:
 	case K_FORK_END:
 	case K_CHILD_EXIT:
@@ -3472,6 +3508,8 @@ static bool needs_excl(struct worker *w, const struct op *op)
 		return m && !m->shared && op->a[3] < NR_ADVICES &&
 		       advices[op->a[3]] == MADV_POPULATE_WRITE &&
 		       dev_foreign(w, m->pgoff + first, n);
+	case K_PUNCH:
+		return punch_needs_excl(w, op);
 	case K_INFO:
 		if (op->a[2] != ARG_MAP)
 			return false;
