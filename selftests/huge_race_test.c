@@ -244,8 +244,8 @@ static void region_setup(struct __test_metadata *_metadata, struct region *r)
 
 /*
  * After an ioctl returned (no other removal running): intact rule for all
- * pages below @size, through the mapping and pread(); SIGBUS and end of
- * file past it.
+ * pages below @size, through the mapping and pread(); past it nothing
+ * mapped, SIGBUS and end of file.
  */
 static void region_check(struct region *r, uint64_t size, enum race_rule rule,
 			 const char *op)
@@ -255,7 +255,6 @@ static void region_check(struct region *r, uint64_t size, enum race_rule rule,
 				 .end = size / s->psize };
 	struct race_view rd = { .fd = r->fd, .end = size / s->psize };
 	char map_name[128], rd_name[128];
-	uint64_t p, v;
 
 	snprintf(map_name, sizeof(map_name), "%s: mapping", op);
 	snprintf(rd_name, sizeof(rd_name), "%s: pread", op);
@@ -266,17 +265,7 @@ static void region_check(struct region *r, uint64_t size, enum race_rule rule,
 			  map_name);
 	if (race_check_view(s, &rd, rule) > 0)
 		race_fail(s, "%s: end of file before the end", rd_name);
-	for (p = size / s->psize; p < s->nr_pages && !race_failed(s); p++) {
-		int sig = race_load(r->map + p * s->psize, &v);
-
-		if (sig != SIGBUS)
-			race_fail(s, "%s: page %llu past the end %llu: %s",
-				  op, (unsigned long long)p,
-				  (unsigned long long)size,
-				  sig ? strsignal(sig) : "no signal");
-		if (pread(r->fd, &v, sizeof(v), p * s->psize) != 0)
-			race_fail(s, "%s: pread past the end", op);
-	}
+	race_check_past_end(s, r->map, r->fd, size, op);
 }
 
 /* With the crowd stopped: the final rule everywhere. */

@@ -693,6 +693,69 @@ static inline void *race_reader_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * How many of the @nr pages at @addr this process has mapped (present in
+ * /proc/self/pagemap, by a PTE or a PMD), or -1 on error.
+ */
+static inline long race_pages_mapped(const void *addr, uint64_t nr)
+{
+	uint64_t first = (uintptr_t)addr / page_size(), i, entry;
+	long mapped = 0;
+	int fd;
+
+	fd = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < nr; i++) {
+		if (pread(fd, &entry, sizeof(entry),
+			  (first + i) * sizeof(entry)) != sizeof(entry)) {
+			mapped = -1;
+			break;
+		}
+		mapped += entry >> 63;
+	}
+	close(fd);
+	return mapped;
+}
+
+/*
+ * While the device is shrunk to @size (and nobody else resizes it): no
+ * page past it is mapped in this process (pagemap), lseek(SEEK_END) is the
+ * size, and touching a page past it through @map (of device offset 0)
+ * raises SIGBUS while pread() there reads end of file; the last two are
+ * tried on the first pages past the end, every 32nd one and the last.
+ */
+static inline void race_check_past_end(struct race_state *s, const char *map,
+				       int fd, uint64_t size, const char *op)
+{
+	uint64_t p, v, first = size / s->psize;
+	long mapped;
+	off_t end;
+	int sig;
+
+	end = lseek(fd, 0, SEEK_END);
+	if (end != (off_t)size)
+		race_fail(s, "%s: lseek(SEEK_END) = %lld", op, (long long)end);
+	mapped = race_pages_mapped(map + size, s->nr_pages - first);
+	if (mapped)
+		race_fail(s, "%s: %ld pages past the end are mapped", op,
+			  mapped);
+	for (p = first; p < s->nr_pages && !race_failed(s); p++) {
+		if (p - first >= 4 && (p - first) % 32 && p != s->nr_pages - 1)
+			continue;
+		sig = race_load(map + p * s->psize, &v);
+		if (sig != SIGBUS)
+			race_fail(s, "%s: page %llu past the end: %s%s (%#llx)",
+				  op, (unsigned long long)p,
+				  sig ? "signal " : "read without a signal",
+				  sig ? strsignal(sig) : "",
+				  (unsigned long long)v);
+		if (pread(fd, &v, sizeof(v), p * s->psize) != 0)
+			race_fail(s, "%s: pread at page %llu past the end did not return 0",
+				  op, (unsigned long long)p);
+	}
+}
+
 /* Wait until @count have checked in on @counter, at most timeout_s. */
 static inline bool race_wait_count(int *counter, int count, double timeout_s)
 {

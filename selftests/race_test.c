@@ -20,8 +20,8 @@
  *   - no mapping, in any process, and no read() sees old data in the
  *     punched or removed range: a word there is 0 or was written by a
  *     store that had not completed when the ioctl started;
- *   - past a shrunk end, every page of a mapping raises SIGBUS and read()
- *     returns end of file, until the device grows again;
+ *   - past a shrunk end, nothing is mapped, a page of a mapping raises
+ *     SIGBUS and read() returns end of file, until the device grows again;
  *   - nothing else is lost: a store that began after the last removal of
  *     its page returned is there (or a newer one), also in the part of a
  *     huge folio that a shrink cut and copied;
@@ -151,39 +151,6 @@ static void check_below(struct controller *c, uint64_t size, const char *op)
 }
 
 /*
- * While the device is shrunk to @size (only this controller resizes): every
- * page past it raises SIGBUS through the mapping and reads as end of file,
- * and lseek(SEEK_END) gives the size.
- */
-static void check_past_end(struct controller *c, uint64_t size,
-			   const char *op)
-{
-	struct race_state *s = c->s;
-	uint64_t p, v;
-	ssize_t n;
-	off_t end;
-	int sig;
-
-	end = lseek(c->fd, 0, SEEK_END);
-	if (end != (off_t)size)
-		race_fail(s, "after %s: lseek(SEEK_END) = %lld", op,
-			  (long long)end);
-	for (p = size / s->psize; p < s->nr_pages && !race_failed(s); p++) {
-		sig = race_load(c->map + p * s->psize, &v);
-		if (sig != SIGBUS)
-			race_fail(s, "after %s: page %llu past the end: %s%s (%#llx)",
-				  op, (unsigned long long)p,
-				  sig ? "signal " : "read without a signal",
-				  sig ? strsignal(sig) : "",
-				  (unsigned long long)v);
-		n = pread(c->fd, &v, sizeof(v), p * s->psize);
-		if (n != 0)
-			race_fail(s, "after %s: pread at page %llu past the end = %zd",
-				  op, (unsigned long long)p, n);
-	}
-}
-
-/*
  * PUNCH kind @k of round @r, within [0, region): whole 2 MiB chunks,
  * ranges crossing a 2 MiB boundary at odd pages, single pages, the head of
  * a chunk, and everything (reaching past the end).
@@ -276,7 +243,7 @@ static void do_resize(struct controller *c, int r)
 		return;
 	}
 	race_after_removal(s, size / s->psize, s->nr_pages, done);
-	check_past_end(c, size, op);
+	race_check_past_end(s, c->map, c->fd, size, op);
 	check_below(c, size, op);
 	/* Only now can other writers store past the old end again. */
 	race_wait_progress(s, 64, 2);
