@@ -24,10 +24,12 @@
  *
  * Concurrency keeps the model exact: the device is cut into one slice per
  * worker. An operation that only reads or writes its worker's own slice
- * runs under a shared lock (so workers really run in parallel, in the same
- * folios), anything else (other slices, RESIZE, PUNCH, fork, verification)
- * under the exclusive lock. A worker never checks bytes another worker may
- * be changing, so a difference is a bug, never a race of the test.
+ * (a PUNCH of it too) runs under a shared lock, so workers really run in
+ * parallel, in the same folios, faulting pages of each other's slices into
+ * their mappings while those are written or punched; anything else (other
+ * slices, RESIZE, fork, verification) runs under the exclusive lock. A
+ * worker never checks bytes another worker may be changing, so a
+ * difference is a bug, never a race of the test.
  *
  * The run is cut into epochs; each starts from a zeroed device (shrink to
  * one page, punch it, grow) and empty tables. Every operation is logged
@@ -209,7 +211,6 @@ struct worker {
 	uint8_t *guard;		/* a RW page, then a PROT_NONE page */
 	struct iovec *iov_many;	/* IOV_MAX + 1 entries */
 	struct op *cur;		/* the operation running */
-	unsigned int exp_errs;	/* expected errors met in cur */
 	pid_t child;		/* fork child being waited for */
 	int child_status;
 	bool child_reaped;
@@ -421,10 +422,8 @@ static bool check_result(struct worker *w, const char *what, long ret,
 {
 	w->cur->ret = ret;
 	w->cur->err = ret < 0 ? err : 0;
-	if (expect) {
-		w->exp_errs++;
+	if (expect)
 		w->cur->expect_err = 1;
-	}
 	if (!expect) {
 		if (ret < 0) {
 			finding(w, "%s failed with %s, expected success", what,
@@ -3626,7 +3625,6 @@ static void run_op(struct worker *w, struct op *op)
 	op->err = 0;
 	rec = log_append(op);
 	w->cur = rec;
-	w->exp_errs = 0;
 	running_op = rec->idx;
 	t0 = now_ns();
 	exec_op(w, rec);
