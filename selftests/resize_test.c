@@ -38,7 +38,7 @@
 #define WORK_LEN	(32 * MIB)
 
 FIXTURE(resize) {
-	int unused;
+	size_t load_size;	/* the size to come back to */
 };
 
 FIXTURE_SETUP(resize)
@@ -49,7 +49,8 @@ FIXTURE_SETUP(resize)
 	ASSERT_EQ(0, module_reload(out, sizeof(out))) {
 		TH_LOG("reload: %s", out);
 	}
-	ASSERT_EQ(load_size(), dev_size());
+	self->load_size = load_size();
+	ASSERT_EQ(self->load_size, dev_size());
 	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	if (dev_size() < WORK_LEN)
 		SKIP(return, "the device (%zu KiB) is smaller than %lu KiB",
@@ -59,7 +60,7 @@ FIXTURE_SETUP(resize)
 FIXTURE_TEARDOWN_PARENT(resize)
 {
 	module_restore(false);
-	EXPECT_EQ(load_size(), dev_size());
+	EXPECT_EQ(self->load_size, dev_size());
 }
 
 static void fill_dev(struct __test_metadata *_metadata, int fd, size_t len,
