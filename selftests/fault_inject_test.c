@@ -128,9 +128,7 @@ static void injection_off(void)
 	knob_set("verbose", "2");
 }
 
-FIXTURE(fault_inject) {
-	int unused;
-};
+FIXTURE(fault_inject) {};
 
 FIXTURE_SETUP(fault_inject)
 {
@@ -388,7 +386,7 @@ TEST_F_TIMEOUT(fault_inject, fault_retried_until_allocation_works, 90)
 		if (*(volatile char *)(map + off) != 0)
 			_exit(11);
 		map[off] = 0x5a;
-		_exit(map[off] == 0x5a ? 0 : 12);
+		_exit(*(volatile char *)(map + off) == 0x5a ? 0 : 12);
 	}
 
 	/* It keeps faulting: retried, neither done nor killed. */

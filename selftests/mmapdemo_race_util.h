@@ -595,6 +595,7 @@ static inline long race_check_pread(struct race_state *s,
 	}
 	for (p = first; p < end; p += n) {
 		n = end - p < RACE_CHUNK_PAGES ? end - p : RACE_CHUNK_PAGES;
+		/* cppcheck-suppress knownConditionTrueFalse ; n >= 1 here */
 		for (i = 0; i < n; i++)
 			for (w = 0; w < s->nr_writers; w++) {
 				meta[0][i][w] = race_get(*race_bound(s, p + i, w));
@@ -826,9 +827,7 @@ static inline long long module_param_value(const char *name)
  * again, which also undoes any RESIZE the test left behind.
  */
 #define RACE_DEVICE_FIXTURE(fixture_name)					\
-	FIXTURE(fixture_name) {							\
-		int unused;							\
-	};									\
+	FIXTURE(fixture_name) {};							\
 										\
 	FIXTURE_SETUP(fixture_name)						\
 	{									\

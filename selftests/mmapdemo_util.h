@@ -1161,9 +1161,7 @@ static inline void fresh_device(struct __test_metadata *_metadata)
 
 /* A fixture that only provides a fresh device (see fresh_device()). */
 #define FRESH_DEVICE_FIXTURE(fixture_name)					\
-	FIXTURE(fixture_name) {							\
-		int unused;							\
-	};									\
+	FIXTURE(fixture_name) {};							\
 										\
 	FIXTURE_SETUP(fixture_name)						\
 	{									\
