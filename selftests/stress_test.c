@@ -759,8 +759,9 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 	while (k)
 		msg[n++] = num[--k];
 	msg[n++] = '\n';
-	if (write(STDOUT_FILENO, msg, n) < 0)
-		n = 0;
+	if (write(STDOUT_FILENO, msg, n) < 0) {
+		/* Nothing more can be done from a signal handler. */
+	}
 	sigaction(sig, &dfl, NULL);
 }
 
