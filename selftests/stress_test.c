@@ -861,24 +861,31 @@ static struct op *log_append(struct op *op)
 	return &oplog[idx];
 }
 
+/* The worker processes start at once: claim a slot atomically. */
 static void register_pid(pid_t pid)
 {
 	int i;
 
-	for (i = 0; i < MAX_PIDS; i++)
-		if (!sh->pids[i]) {
-			sh->pids[i] = pid;
+	for (i = 0; i < MAX_PIDS; i++) {
+		pid_t free_slot = 0;
+
+		if (__atomic_compare_exchange_n(&sh->pids[i], &free_slot, pid,
+						false, __ATOMIC_SEQ_CST,
+						__ATOMIC_SEQ_CST))
 			return;
-		}
+	}
 }
 
 static void unregister_pid(pid_t pid)
 {
+	pid_t mine;
 	int i;
 
-	for (i = 0; i < MAX_PIDS; i++)
-		if (sh->pids[i] == pid)
-			sh->pids[i] = 0;
+	for (i = 0; i < MAX_PIDS; i++) {
+		mine = pid;
+		__atomic_compare_exchange_n(&sh->pids[i], &mine, 0, false,
+					    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+	}
 }
 
 /* --- device helpers --- */
