@@ -12,6 +12,8 @@
 #        man page, uapi header, udev rule (make uninstall removes them)
 #   make dkms-install [KERNEL=..] | dkms-remove   (default: running kernel)
 #   make sign      sign build/modules/*/mmapdemo.ko with the DKMS MOK key
+#   make stress [KERNEL=..]   a long random-operation stress run in a VM
+#   make bench [KERNEL=..]    mmapdemo vs memfd/hugetlb/anon/dev-zero, plots
 #
 # Every target first installs (apt) and builds what it needs.
 
@@ -28,7 +30,7 @@ SCRIPTS := $(REPO)/scripts
 MODULE_TARGETS := $(addprefix module-,$(sort $(KERNELS) $(KERNEL)))
 
 .PHONY: all deps modules $(MODULE_TARGETS) userspace selftests run check \
-	shell clean lint
+	shell clean lint stress bench
 
 all: modules userspace selftests
 
@@ -60,6 +62,15 @@ lint: deps
 # run; the summary over all of them is the last line.
 check: modules userspace selftests
 	@$(SCRIPTS)/check $(KERNELS)
+
+# A long random-operation stress run in a VM (selftests/stress_test).
+stress: module-$(KERNEL) userspace selftests
+	@$(SCRIPTS)/stress --kernel $(KERNEL) --module-args "$(MODULE_ARGS)"
+
+# The side-by-side benchmark in one VM boot: table, JSON and plots in
+# build/bench/<release>/.
+bench: module-$(KERNEL) userspace
+	@$(SCRIPTS)/bench --kernel $(KERNEL)
 
 # The shell VM also gets the demo and every selftest program on its PATH.
 shell: module-$(KERNEL) userspace selftests
