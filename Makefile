@@ -12,7 +12,8 @@
 #        man page, uapi header, udev rule (make uninstall removes them)
 #   make dkms-install [KERNEL=..] | dkms-remove   (default: running kernel)
 #   make sign      sign build/modules/*/mmapdemo.ko with the DKMS MOK key
-#   make stress [KERNEL=..]   a long random-operation stress run in a VM
+#   make stress [KERNEL=..] [STRESS_OPS=500000] [STRESS_SEED=N]   long random-
+#        operation stress in a VM
 #   make bench [KERNEL=..]    mmapdemo vs memfd/hugetlb/anon/dev-zero, plots
 #
 # Every target first installs (apt) and builds what it needs.
@@ -63,9 +64,14 @@ lint: deps
 check: modules userspace selftests
 	@$(SCRIPTS)/check $(KERNELS)
 
-# A long random-operation stress run in a VM (selftests/stress_test).
+# A long random-operation stress run in a VM (selftests/stress_test); a
+# finding is saved as build/stress/*.replay, with the command to replay it.
+STRESS_OPS ?= 500000
+STRESS_SEED ?=
+
 stress: module-$(KERNEL) userspace selftests
-	@$(SCRIPTS)/stress --kernel $(KERNEL) --module-args "$(MODULE_ARGS)"
+	@$(SCRIPTS)/stress --kernel $(KERNEL) --module-args "$(MODULE_ARGS)" \
+		--ops $(STRESS_OPS) $(if $(STRESS_SEED),--seed $(STRESS_SEED))
 
 # The side-by-side benchmark in one VM boot: table, JSON and plots in
 # build/bench/<release>/.

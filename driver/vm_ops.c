@@ -8,7 +8,8 @@
  * VMA, and for MAP_PRIVATE write faults copies the page into an anonymous
  * one. Because the pages are ordinary refcounted pages, the VMA is not
  * VM_PFNMAP/VM_MIXEDMAP/VM_IO, and copy-on-write, GUP (O_DIRECT,
- * process_vm_readv), mlock, MAP_POPULATE and madvise all just work.
+ * process_vm_readv), MAP_POPULATE and madvise all just work. (mlock only
+ * populates: VM_DONTEXPAND makes the VMA "special", never locked.)
  */
 #include <linux/mm.h>
 #include <linux/pagemap.h>
