@@ -48,28 +48,6 @@
 
 #include "mmapdemo_util.h"
 
-/* --- ioctls: 0 or -errno --- */
-
-static inline int dev_info(int fd, struct mmapdemo_info *info)
-{
-	memset(info, 0, sizeof(*info));
-	return ioctl(fd, MMAPDEMO_IOC_INFO, info) ? -errno : 0;
-}
-
-static inline int dev_resize(int fd, uint64_t size)
-{
-	struct mmapdemo_resize req = { .size = size };
-
-	return ioctl(fd, MMAPDEMO_IOC_RESIZE, &req) ? -errno : 0;
-}
-
-static inline int dev_punch(int fd, uint64_t offset, uint64_t length)
-{
-	struct mmapdemo_punch req = { .offset = offset, .length = length };
-
-	return ioctl(fd, MMAPDEMO_IOC_PUNCH, &req) ? -errno : 0;
-}
-
 /* --- accesses that may raise SIGBUS or SIGSEGV --- */
 
 /*

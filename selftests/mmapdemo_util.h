@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/resource.h>
@@ -57,6 +58,28 @@ static inline long long mmapdemo_attr(const char *name)
 		value = -1;
 	fclose(f);
 	return value;
+}
+
+/* --- the ioctls: 0 or -errno --- */
+
+static inline int dev_info(int fd, struct mmapdemo_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl(fd, MMAPDEMO_IOC_INFO, info) ? -errno : 0;
+}
+
+static inline int dev_resize(int fd, uint64_t size)
+{
+	struct mmapdemo_resize req = { .size = size };
+
+	return ioctl(fd, MMAPDEMO_IOC_RESIZE, &req) ? -errno : 0;
+}
+
+static inline int dev_punch(int fd, uint64_t offset, uint64_t length)
+{
+	struct mmapdemo_punch req = { .offset = offset, .length = length };
+
+	return ioctl(fd, MMAPDEMO_IOC_PUNCH, &req) ? -errno : 0;
 }
 
 static inline size_t page_size(void)
