@@ -74,9 +74,11 @@ stress: module-$(KERNEL) userspace selftests
 		--ops $(STRESS_OPS) $(if $(STRESS_SEED),--seed $(STRESS_SEED))
 
 # The side-by-side benchmark in one VM boot: table, JSON and plots in
-# build/bench/<release>/.
+# build/bench/<release>/ (QEMU TCG: compare ratios, not speeds).
+#   make bench [KERNEL=6.12] [MODULE_ARGS=folio_order=0] [BENCH_ARGS=...]
 bench: module-$(KERNEL) userspace
-	@$(SCRIPTS)/bench --kernel $(KERNEL)
+	@$(SCRIPTS)/bench --kernel $(KERNEL) --module-args "$(MODULE_ARGS)" \
+		$(BENCH_ARGS)
 
 # The shell VM also gets the demo and every selftest program on its PATH.
 shell: module-$(KERNEL) userspace selftests
