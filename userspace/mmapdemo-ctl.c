@@ -970,38 +970,55 @@ static void print_status_json(const char *state, bool live,
 	fputs("\n}\n", stdout);
 }
 
-static int cmd_status(int argc, char **argv)
+/*
+ * The options of `status` and `info`: --json and --help, no arguments.
+ * Return: -1 to go on (*json set), else the exit status to return.
+ */
+static int parse_json_option(int argc, char **argv, const char *command,
+			     bool *json)
 {
 	static const struct option long_options[] = {
 		{ "json", no_argument, NULL, 'j' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 }
 	};
-	struct status_values sv = { .device_exists = false };
-	struct kmod_module *mod = NULL;
-	struct kmod_ctx *ctx;
-	int status = EXIT_FAILURE;
-	bool json = false;
-	int err, state, opt;
-	size_t i;
+	int opt;
 
+	*json = false;
 	optind = 0;
 	while ((opt = getopt_long(argc, argv, "+h", long_options,
 				  NULL)) != -1) {
 		switch (opt) {
 		case 'j':
-			json = true;
+			*json = true;
 			break;
 		case 'h':
 			fputs(usage_text, stdout);
 			return EXIT_SUCCESS;
 		default:
-			return usage_error("status: unknown option '%s'",
+			return usage_error("%s: unknown option '%s'", command,
 					   argv[optind - 1]);
 		}
 	}
 	if (optind < argc)
-		return usage_error("status takes no arguments (only the option --json)");
+		return usage_error("%s takes no arguments (only the option --json)",
+				   command);
+	return -1;
+}
+
+static int cmd_status(int argc, char **argv)
+{
+	struct status_values sv = { .device_exists = false };
+	struct kmod_module *mod = NULL;
+	struct kmod_ctx *ctx;
+	int status = EXIT_FAILURE;
+	int err, state, ret;
+	bool json;
+	size_t i;
+
+	ret = parse_json_option(argc, argv, "status", &json);
+	if (ret >= 0)
+		return ret;
 
 	ctx = kmod_context();
 	if (!ctx)
@@ -1448,33 +1465,14 @@ static void print_info(const struct mmapdemo_info *info)
 
 static int cmd_info(int argc, char **argv)
 {
-	static const struct option long_options[] = {
-		{ "json", no_argument, NULL, 'j' },
-		{ "help", no_argument, NULL, 'h' },
-		{ NULL, 0, NULL, 0 }
-	};
 	struct mmapdemo_info info;
 	int status = EXIT_SUCCESS;
-	bool json = false;
-	int fd, opt;
+	int fd, ret;
+	bool json;
 
-	optind = 0;
-	while ((opt = getopt_long(argc, argv, "+h", long_options,
-				  NULL)) != -1) {
-		switch (opt) {
-		case 'j':
-			json = true;
-			break;
-		case 'h':
-			fputs(usage_text, stdout);
-			return EXIT_SUCCESS;
-		default:
-			return usage_error("info: unknown option '%s'",
-					   argv[optind - 1]);
-		}
-	}
-	if (optind < argc)
-		return usage_error("info takes no arguments (only the option --json)");
+	ret = parse_json_option(argc, argv, "info", &json);
+	if (ret >= 0)
+		return ret;
 
 	/* Reading is enough: INFO changes nothing. */
 	fd = open_with_info(O_RDONLY, 0, NULL, &info, &status);
