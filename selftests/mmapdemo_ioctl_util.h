@@ -30,18 +30,7 @@ static inline int dev_ioctl(int fd, unsigned long cmd, void *arg)
 /* A decimal module parameter (/sys/module/mmapdemo/parameters); -1. */
 static inline long long module_param(const char *name)
 {
-	char path[256];
-	long long value;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", MODULE_PARAM_DIR, name);
-	f = fopen(path, "r");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &value) != 1)
-		value = -1;
-	fclose(f);
-	return value;
+	return read_decimal(MODULE_PARAM_DIR, name);
 }
 
 /*

@@ -43,14 +43,14 @@
 
 /* --- the device and its sysfs attributes --- */
 
-/* Read one decimal attribute from MMAPDEMO_SYSFS_DIR; -1 when unreadable. */
-static inline long long mmapdemo_attr(const char *name)
+/* The decimal number a file in @dir holds; -1 when unreadable. */
+static inline long long read_decimal(const char *dir, const char *name)
 {
 	char path[256];
 	long long value;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", MMAPDEMO_SYSFS_DIR, name);
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
 	f = fopen(path, "r");
 	if (!f)
 		return -1;
@@ -58,6 +58,12 @@ static inline long long mmapdemo_attr(const char *name)
 		value = -1;
 	fclose(f);
 	return value;
+}
+
+/* Read one decimal attribute from MMAPDEMO_SYSFS_DIR; -1 when unreadable. */
+static inline long long mmapdemo_attr(const char *name)
+{
+	return read_decimal(MMAPDEMO_SYSFS_DIR, name);
 }
 
 /* --- the ioctls: 0 or -errno --- */
