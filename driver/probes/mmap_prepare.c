@@ -8,10 +8,7 @@
 #include <linux/fs.h>
 #include <linux/mm.h>
 
-int mmapdemo_probe(struct vm_area_desc *desc);
-extern const struct file_operations mmapdemo_probe_fops;
-
-int mmapdemo_probe(struct vm_area_desc *desc)
+static int mmapdemo_probe_mmap_prepare(struct vm_area_desc *desc)
 {
 	vma_desc_set_flags(desc, VMA_DONTEXPAND_BIT, VMA_DONTDUMP_BIT);
 	desc->vm_ops = NULL;
@@ -19,6 +16,13 @@ int mmapdemo_probe(struct vm_area_desc *desc)
 	return 0;
 }
 
-const struct file_operations mmapdemo_probe_fops = {
-	.mmap_prepare = mmapdemo_probe,
+static const struct file_operations mmapdemo_probe_fops = {
+	.mmap_prepare = mmapdemo_probe_mmap_prepare,
 };
+
+const struct file_operations *mmapdemo_probe(void);
+
+const struct file_operations *mmapdemo_probe(void)
+{
+	return &mmapdemo_probe_fops;
+}

@@ -6,16 +6,20 @@
  */
 #include <linux/mm.h>
 
-int mmapdemo_probe(unsigned long start, unsigned long end, pgoff_t pgoff,
-		   const struct file *file, void **vm_private_data);
-extern const struct vm_operations_struct mmapdemo_probe_vm_ops;
-
-int mmapdemo_probe(unsigned long start, unsigned long end, pgoff_t pgoff,
-		   const struct file *file, void **vm_private_data)
+static int mmapdemo_probe_mapped(unsigned long start, unsigned long end,
+				 pgoff_t pgoff, const struct file *file,
+				 void **vm_private_data)
 {
 	return 0;
 }
 
-const struct vm_operations_struct mmapdemo_probe_vm_ops = {
-	.mapped = mmapdemo_probe,
+static const struct vm_operations_struct mmapdemo_probe_vm_ops = {
+	.mapped = mmapdemo_probe_mapped,
 };
+
+const struct vm_operations_struct *mmapdemo_probe(void);
+
+const struct vm_operations_struct *mmapdemo_probe(void)
+{
+	return &mmapdemo_probe_vm_ops;
+}
