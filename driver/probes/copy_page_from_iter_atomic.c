@@ -2,7 +2,7 @@
 /*
  * "iov_iter: replace iov_iter_copy_from_user_atomic() with
  * iterator-advancing variant" (v5.14) added copy_page_from_iter_atomic();
- * Linux 7.3 removed it for copy_folio_from_iter_atomic().
+ * 7.x removed it for copy_folio_from_iter_atomic().
  */
 #include <linux/mm.h>
 #include <linux/uio.h>

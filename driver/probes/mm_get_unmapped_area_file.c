@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * mm_get_unmapped_area() without its mm argument (Linux 7.3; it always
- * placed in current->mm): the arity of the 7.3 headers.
+ * mm_get_unmapped_area() without its mm argument, which was always
+ * current->mm (7.x: Debian's 7.2 and 7.3 headers have only this arity).
  */
 #include <linux/fs.h>
 #include <linux/sched/mm.h>
