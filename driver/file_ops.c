@@ -143,31 +143,6 @@ static ssize_t mmapdemo_read_iter(struct kiocb *iocb, struct iov_iter *to)
 }
 
 /*
- * Copy into a locked folio with page faults disabled, one page at a time
- * (a highmem page can only be mapped alone). A short copy means a user
- * page was not present.
- */
-static size_t copy_iter_to_locked_folio(struct folio *folio, size_t offset,
-					size_t bytes, struct iov_iter *from)
-{
-	size_t done = 0;
-
-	while (done < bytes) {
-		pgoff_t nr = (offset + done) >> PAGE_SHIFT;
-		size_t in_page = offset_in_page(offset + done);
-		size_t n = min(bytes - done, PAGE_SIZE - in_page);
-		size_t copied;
-
-		copied = copy_page_from_iter_atomic(folio_page(folio, nr),
-						    in_page, n, from);
-		done += copied;
-		if (copied < n)
-			break;
-	}
-	return done;
-}
-
-/*
  * write() copies under the folio lock, so that a punch or shrink cannot
  * free the folio under it and lose the data. The lock forbids faulting
  * (the source may be this device's own mapping, whose fault takes the
@@ -204,7 +179,8 @@ static ssize_t mmapdemo_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		}
 		offset = pos - folio_pos(folio);
 		chunk = min(count, folio_size(folio) - offset);
-		copied = copy_iter_to_locked_folio(folio, offset, chunk, from);
+		copied = mmapdemo_copy_to_folio_atomic(folio, offset, chunk,
+						       from);
 		folio_unlock(folio);
 		folio_put(folio);
 
@@ -250,7 +226,11 @@ const struct file_operations mmapdemo_fops = {
 	.llseek = mmapdemo_llseek,
 	.read_iter = mmapdemo_read_iter,
 	.write_iter = mmapdemo_write_iter,
+#ifdef MMAPDEMO_MMAP_PREPARE
+	.mmap_prepare = mmapdemo_mmap_prepare,
+#else
 	.mmap = mmapdemo_mmap,
+#endif
 	.get_unmapped_area = mmapdemo_get_unmapped_area,
 	/* RAM only: there is never anything to write back. */
 	.fsync = noop_fsync,

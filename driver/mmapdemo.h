@@ -72,8 +72,10 @@ void mmapdemo_mapping_exit(struct mmapdemo_device *mdev);
 /* ioctl.c */
 long mmapdemo_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
-/* vm_ops.c */
+/* vm_ops.c: one of them, as driver/compat.h decides */
 int mmapdemo_mmap(struct file *file, struct vm_area_struct *vma);
+struct vm_area_desc;
+int mmapdemo_mmap_prepare(struct vm_area_desc *desc);
 
 /* sysfs.c */
 extern const struct attribute_group *mmapdemo_groups[];

@@ -482,8 +482,9 @@ out_free:
 		store_free_cut(&cut);
 		/*
 		 * Free the xarray nodes xas_split_alloc() set aside and
-		 * xas_split() did not use: xas_destroy() is not exported,
-		 * xas_nomem() does it when no allocation failed.
+		 * xas_split() did not use: xas_nomem() does it when no
+		 * allocation failed, on every kernel (xas_destroy() is
+		 * declared everywhere, but 6.12 does not export it).
 		 */
 		if (!xas_error(&xas))
 			xas_nomem(&xas, GFP_KERNEL);

@@ -57,12 +57,53 @@ static vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf)
 	return VM_FAULT_LOCKED;
 }
 
+#ifdef MMAPDEMO_MMAP_PREPARE
+/*
+ * The VMA an mmap() created, counted once it is sure to stay: the core
+ * calls .mapped after the last point where the mmap() can fail, and not
+ * for a range merged into a neighbour (never ours: VM_DONTEXPAND makes a
+ * VMA unmergeable, and a merge would add no VMA anyway). It does not call
+ * .open for that VMA, so each VMA is counted exactly once; .open still
+ * counts the copies (fork, split, mremap) and .close every removal. An
+ * error here would unmap the VMA through .close, so this never fails.
+ */
+static int mmapdemo_vm_mapped(unsigned long start, unsigned long end,
+			      pgoff_t pgoff, const struct file *file,
+			      void **vm_private_data)
+{
+	struct mmapdemo_device *mdev = *vm_private_data;
+
+	atomic_inc(&mdev->vmas);
+	return 0;
+}
+#endif
+
 static const struct vm_operations_struct mmapdemo_vm_ops = {
 	.open = mmapdemo_vm_open,
 	.close = mmapdemo_vm_close,
+#ifdef MMAPDEMO_MMAP_PREPARE
+	.mapped = mmapdemo_vm_mapped,
+#endif
 	.fault = mmapdemo_vm_fault,
 };
 
+#ifdef MMAPDEMO_MMAP_PREPARE
+/*
+ * Only describes the VMA to be: the mmap() may still fail or be undone
+ * after this returns, so nothing is counted here (see .mapped).
+ */
+int mmapdemo_mmap_prepare(struct vm_area_desc *desc)
+{
+	/*
+	 * The device has a fixed size: mremap() must not grow a mapping over
+	 * it, and a core dump should not read all of it.
+	 */
+	vma_desc_set_flags(desc, VMA_DONTEXPAND_BIT, VMA_DONTDUMP_BIT);
+	desc->vm_ops = &mmapdemo_vm_ops;
+	desc->private_data = mmapdemo_from_file(desc->file);
+	return 0;
+}
+#else
 int mmapdemo_mmap(struct file *file, struct vm_area_struct *vma)
 {
 	struct mmapdemo_device *mdev = mmapdemo_from_file(file);
@@ -78,3 +119,4 @@ int mmapdemo_mmap(struct file *file, struct vm_area_struct *vma)
 	mmapdemo_vm_open(vma);
 	return 0;
 }
+#endif
