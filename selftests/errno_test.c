@@ -28,18 +28,46 @@
  * SIGSEGV/SIGBUS of the same list are signals, not errnos: prot_test and
  *		args_test (SIGSEGV), and the EOVERFLOW test here (SIGBUS).
  */
-#include "kselftest_harness.h"
-#include "mmapdemo_util.h"
-
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "sizes.h"
+#include "device.h"
+#include "procfs.h"
+#include "access.h"
+#include "child.h"
+#include "mounts.h"
+#include "fixture.h"
+#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
 	return slot_region(_metadata, SLOT_ERRNO, k,
-			   4 * NR_PAGES * page_size());
+			   4 * NR_PAGES * page_bytes());
 }
 
 /*
@@ -69,7 +97,7 @@ static long sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
 
 TEST(errno_ebadf_closed_fd)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	void *p;
 	int fd;
@@ -85,7 +113,7 @@ TEST(errno_ebadf_closed_fd)
 
 TEST(errno_ebadf_minus_one_without_anonymous)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 
 	EXPECT_MMAP_ERRNO(EBADF, NULL, len, PROT_READ, MAP_SHARED, -1, 0);
 	EXPECT_MMAP_ERRNO(EBADF, NULL, len, PROT_READ | PROT_WRITE,
@@ -94,7 +122,7 @@ TEST(errno_ebadf_minus_one_without_anonymous)
 
 TEST(errno_eacces_wronly_fd)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
 	int fd;
 
@@ -109,7 +137,7 @@ TEST(errno_eacces_wronly_fd)
 
 TEST(errno_einval_bad_flags)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
 	int fd;
 
@@ -124,7 +152,7 @@ TEST(errno_einval_bad_flags)
 
 TEST(errno_einval_unaligned_fixed_addr)
 {
-	size_t pg = page_size(), len = NR_PAGES * pg;
+	size_t pg = page_bytes(), len = NR_PAGES * pg;
 	off_t off = region(_metadata, 3);
 	char *p;
 	int fd;
@@ -144,7 +172,7 @@ TEST(errno_einval_unaligned_fixed_addr)
 
 TEST(errno_einval_unaligned_offset_or_zero_length)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 4);
 	int fd;
 
@@ -152,14 +180,14 @@ TEST(errno_einval_unaligned_offset_or_zero_length)
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, MAP_SHARED, fd,
 			  off + 1);
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, MAP_PRIVATE, fd,
-			  off + page_size() / 2);
+			  off + page_bytes() / 2);
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, 0, PROT_READ, MAP_SHARED, fd, off);
 	close(fd);
 }
 
 TEST(errno_enodev_pipe)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	int pipefd[2];
 
 	ASSERT_EQ(0, pipe(pipefd));
@@ -177,12 +205,12 @@ TEST(errno_enodev_pipe)
  */
 TEST(errno_enomem_rlimit_as)
 {
-	size_t small = NR_PAGES * page_size(), big = 16 * MIB;
+	size_t small = NR_PAGES * page_bytes(), big = 16 * MIB;
 	off_t off = region(_metadata, 5);
 	pid_t pid;
 	int fd;
 
-	ASSERT_LE(big, dev_size());
+	ASSERT_LE(big, device_size());
 	fd = open_dev(_metadata, O_RDWR);
 	pid = fork();
 	ASSERT_LE(0, pid);
@@ -206,7 +234,7 @@ TEST(errno_enomem_rlimit_as)
 		_exit(errno == ENOMEM ? 0 : 14);
 	}
 	/* 10, 11: setup; 12: small mapping failed; 13: big one worked. */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 	close(fd);
 }
 
@@ -231,7 +259,7 @@ TEST(errno_enomem_length_beyond_address_space)
  */
 TEST(errno_eagain_locked_beyond_memlock)
 {
-	size_t small = 4 * page_size(), big = MIB;
+	size_t small = 4 * page_bytes(), big = MIB;
 	off_t off = region(_metadata, 7);
 	pid_t pid;
 	int fd;
@@ -261,13 +289,13 @@ TEST(errno_eagain_locked_beyond_memlock)
 	 * 10-12: setup; 13: mapped beyond the limit; 14: wrong errno;
 	 * 15, 16: the controls failed.
 	 */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 	close(fd);
 }
 
 TEST(errno_eperm_exec_on_noexec_mount)
 {
-	size_t len = page_size();
+	size_t len = page_bytes();
 	off_t off = region(_metadata, 8);
 	struct exec_mounts m;
 	long ret;
@@ -293,7 +321,7 @@ TEST(errno_eperm_exec_on_noexec_mount)
 
 TEST(errno_eoverflow_offset)
 {
-	size_t pg = page_size();
+	size_t pg = page_bytes();
 	struct access_result r;
 	long ret;
 	int fd;

@@ -7,20 +7,50 @@
  *
  * The new image is exec_probe, which reports what it sees on stdout.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "child.h"
+#include "fixture.h"
+#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
 	return slot_region(_metadata, SLOT_EXEC, k,
-			   4 * NR_PAGES * page_size());
+			   4 * NR_PAGES * page_bytes());
 }
 
 TEST(exec_new_image_has_no_device_mapping)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	char *argv[] = { "exec_probe", "maps", NULL };
 	char out[256];
@@ -52,7 +82,7 @@ TEST(exec_new_image_has_no_device_mapping)
 
 TEST(exec_inherited_fd_can_be_mapped)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
 	uint64_t seed = pattern_seed(__func__);
 	char fds[16], offs[32], lens[32], seeds[32], out[512];
@@ -86,7 +116,7 @@ TEST(exec_inherited_fd_can_be_mapped)
 
 TEST(exec_cloexec_fd_is_closed)
 {
-	size_t len = page_size();
+	size_t len = page_bytes();
 	off_t off = region(_metadata, 2);
 	char fds[16], offs[32], lens[32], out[512];
 	char *argv[] = { "exec_probe", "fd", fds, offs, lens, "0", NULL };

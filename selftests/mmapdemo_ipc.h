@@ -12,7 +12,8 @@
 #ifndef MMAPDEMO_IPC_H
 #define MMAPDEMO_IPC_H
 
-#include "mmapdemo_util.h"
+#include "child.h"
+#include "layout.h"
 
 struct ipc_block {
 	uint64_t nonce;

@@ -6,15 +6,43 @@
  * filesystem it lives on, the offset the mapping starts at (in hex) and 's'
  * for MAP_SHARED, 'p' for MAP_PRIVATE.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "procfs.h"
+#include "fixture.h"
+#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
 	return slot_region(_metadata, SLOT_PROCMAPS, k,
-			   4 * NR_PAGES * page_size());
+			   4 * NR_PAGES * page_bytes());
 }
 
 /* Find the maps line of [p, p + len) and check that it covers exactly it. */
@@ -29,7 +57,7 @@ static void find_line(struct __test_metadata *_metadata, void *p, size_t len,
 
 TEST(procmaps_lists_device_path)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	struct maps_entry e;
 	struct stat st;
@@ -56,11 +84,11 @@ TEST(procmaps_lists_device_path)
 
 TEST(procmaps_shows_offset)
 {
-	size_t len = NR_PAGES * page_size();
-	off_t off_s = region(_metadata, 1) + 5 * page_size();
-	off_t off_p = region(_metadata, 2) + 3 * page_size();
+	size_t len = NR_PAGES * page_bytes();
+	off_t off_s = region(_metadata, 1) + 5 * page_bytes();
+	off_t off_p = region(_metadata, 2) + 3 * page_bytes();
 	/* Past the end of the device: mmap() allows it (access would not). */
-	off_t off_far = (off_t)(4 * dev_size() + 7 * page_size());
+	off_t off_far = (off_t)(4 * device_size() + 7 * page_bytes());
 	struct maps_entry e;
 	void *s, *p, *far;
 	int fd;
@@ -80,11 +108,11 @@ TEST(procmaps_shows_offset)
 	EXPECT_EQ((unsigned long long)off_far, e.offset);
 
 	/* Unmapping the first page moves the start and the offset along. */
-	ASSERT_EQ(0, munmap(s, page_size()));
-	find_line(_metadata, (char *)s + page_size(), len - page_size(), &e);
-	EXPECT_EQ((unsigned long long)off_s + page_size(), e.offset);
+	ASSERT_EQ(0, munmap(s, page_bytes()));
+	find_line(_metadata, (char *)s + page_bytes(), len - page_bytes(), &e);
+	EXPECT_EQ((unsigned long long)off_s + page_bytes(), e.offset);
 
-	munmap((char *)s + page_size(), len - page_size());
+	munmap((char *)s + page_bytes(), len - page_bytes());
 	munmap(p, len);
 	munmap(far, len);
 	close(fd);
@@ -92,7 +120,7 @@ TEST(procmaps_shows_offset)
 
 TEST(procmaps_shared_flag_s)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	struct maps_entry e;
 	int fd, rofd;
@@ -121,7 +149,7 @@ TEST(procmaps_shared_flag_s)
 
 TEST(procmaps_private_flag_p)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	struct maps_entry e;
 	void *rw, *ro;
@@ -132,7 +160,7 @@ TEST(procmaps_private_flag_p)
 		     off);
 	ro = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, off);
 	/* Private copies of some pages do not make the mapping anonymous. */
-	memset(rw, 0x5a, page_size());
+	memset(rw, 0x5a, page_bytes());
 
 	find_line(_metadata, rw, len, &e);
 	EXPECT_STREQ("rw-p", e.perms);

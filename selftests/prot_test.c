@@ -13,20 +13,50 @@
  *   PROT_READ|PROT_EXEC mapping of a device node on an exec mount; on a
  *   noexec mount mmap(PROT_EXEC) → EPERM.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "access.h"
+#include "mounts.h"
+#include "fixture.h"
+#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
 	return slot_region(_metadata, SLOT_PROT, k,
-			   4 * NR_PAGES * page_size());
+			   4 * NR_PAGES * page_bytes());
 }
 
 TEST(prot_rdonly_fd_shared_write_eacces)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	void *p;
 	int fd;
@@ -48,14 +78,14 @@ TEST(prot_rdonly_fd_shared_write_eacces)
 
 TEST(prot_rdonly_fd_private_write_allowed)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
-	uint64_t seed = pattern_seed(__func__), mine = mix64(seed);
+	uint64_t seed = pattern_seed(__func__), mine = splitmix64(seed);
 	int fd, rwfd;
 	char *p;
 
 	rwfd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(rwfd, len, off, seed));
+	ASSERT_EQ(0, device_write_pattern(rwfd, len, off, seed));
 	fd = open_dev(_metadata, O_RDONLY);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 		    off);
@@ -63,7 +93,7 @@ TEST(prot_rdonly_fd_private_write_allowed)
 	pattern_fill(p, len, mine);
 	EXPECT_EQ(-1, pattern_mismatch(p, len, mine));
 	/* The device never sees a write through a read-only fd. */
-	EXPECT_EQ(-1, dev_pread_mismatch(rwfd, len, off, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(rwfd, len, off, seed));
 	munmap(p, len);
 	close(fd);
 	close(rwfd);
@@ -71,7 +101,7 @@ TEST(prot_rdonly_fd_private_write_allowed)
 
 TEST(prot_mprotect_write_on_rdonly_shared_eacces)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
 	int fd, rwfd;
 	char *p, *q;
@@ -97,7 +127,7 @@ TEST(prot_mprotect_write_on_rdonly_shared_eacces)
 
 TEST(prot_none_access_segv)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	uint64_t seed = pattern_seed(__func__);
 	struct access_result r;
@@ -105,7 +135,7 @@ TEST(prot_none_access_segv)
 	int fd;
 
 	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_NONE, MAP_SHARED, off);
 
 	ASSERT_EQ(0, probe_access(p + 1, ACCESS_READ, &r));
@@ -116,7 +146,7 @@ TEST(prot_none_access_segv)
 	ASSERT_EQ(0, probe_access(p + len - 1, ACCESS_WRITE, &r));
 	EXPECT_EQ(SIGSEGV, r.termsig);
 	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed));
 
 	/* The same pages become readable with mprotect(): the device. */
 	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
@@ -127,7 +157,7 @@ TEST(prot_none_access_segv)
 
 TEST(prot_read_mapping_write_segv)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 4);
 	uint64_t seed = pattern_seed(__func__);
 	struct access_result r;
@@ -135,23 +165,23 @@ TEST(prot_read_mapping_write_segv)
 	int fd;
 
 	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
 	/* Mapped and readable first, so the write is the only problem. */
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
 
-	ASSERT_EQ(0, probe_access(p + page_size() + 7, ACCESS_WRITE, &r));
+	ASSERT_EQ(0, probe_access(p + page_bytes() + 7, ACCESS_WRITE, &r));
 	EXPECT_EQ(SIGSEGV, r.termsig);
 	EXPECT_EQ(SIGSEGV, r.fault_signo);
 	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
-	EXPECT_EQ((unsigned long)(p + page_size() + 7), r.fault_addr);
+	EXPECT_EQ((unsigned long)(p + page_bytes() + 7), r.fault_addr);
 	/* Control: reading the same byte in a child is fine. */
-	ASSERT_EQ(0, probe_access(p + page_size() + 7, ACCESS_READ, &r));
+	ASSERT_EQ(0, probe_access(p + page_bytes() + 7, ACCESS_READ, &r));
 	EXPECT_EQ(0, r.termsig);
 	EXPECT_EQ(0, r.exit_code);
 
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed));
 
 	/* Same for a read-only private mapping. */
 	munmap(p, len);
@@ -177,7 +207,7 @@ TEST(prot_exec_runs_code_from_device)
 {
 #ifdef __x86_64__
 	struct exec_mounts m;
-	size_t len = page_size();
+	size_t len = page_bytes();
 	off_t off = region(_metadata, 5);
 	uint32_t value = (uint32_t)pattern_seed(__func__);
 	unsigned char code[6];
@@ -236,7 +266,7 @@ TEST(prot_exec_runs_code_from_device)
 TEST(prot_exec_noexec_mount_eperm)
 {
 	struct exec_mounts m;
-	size_t len = page_size();
+	size_t len = page_bytes();
 	off_t off = region(_metadata, 6);
 	int fd;
 	void *p;

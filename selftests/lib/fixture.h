@@ -1,0 +1,155 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * What the harness tests share that needs kselftest_harness.h (include it
+ * first): helpers that end the test on failure, like ASSERT_*, and the
+ * fixtures that give a test its device.
+ */
+#ifndef MMAPDEMO_FIXTURE_H
+#define MMAPDEMO_FIXTURE_H
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+
+#include "access.h"
+#include "device.h"
+#include "module.h"
+#include "mounts.h"
+
+static inline int open_dev(struct __test_metadata *_metadata, int flags)
+{
+	int fd = device_open(flags);
+
+	ASSERT_LE(0, fd) {
+		TH_LOG("open(%s): %s", MMAPDEMO_DEVICE_PATH, strerror(errno));
+	}
+	return fd;
+}
+
+static inline void *map_dev(struct __test_metadata *_metadata, int fd,
+			    size_t len, int prot, int flags, off_t off)
+{
+	void *p = mmap(NULL, len, prot, flags, fd, off);
+
+	ASSERT_NE(MAP_FAILED, p) {
+		TH_LOG("mmap(len %zu, prot %#x, flags %#x, off %#llx): %s",
+		       len, prot, flags, (unsigned long long)off,
+		       strerror(errno));
+	}
+	return p;
+}
+
+/* INFO, ending the test if it fails. */
+static inline struct mmapdemo_info info_of(struct __test_metadata *_metadata,
+					   int fd)
+{
+	struct mmapdemo_info info;
+	int err = device_info_read(fd, &info);
+
+	ASSERT_EQ(0, err) {
+		TH_LOG("MMAPDEMO_IOC_INFO: %s", strerror(-err));
+	}
+	return info;
+}
+
+/* RESIZE, ending the test if it fails. */
+static inline void resize_dev(struct __test_metadata *_metadata, int fd,
+			      uint64_t size)
+{
+	int err = device_resize(fd, size);
+
+	ASSERT_EQ(0, err) {
+		TH_LOG("RESIZE to %llu: %s", (unsigned long long)size,
+		       strerror(-err));
+	}
+	ASSERT_EQ(size, device_size());
+}
+
+/* PUNCH, ending the test if it fails. */
+static inline void punch_dev(struct __test_metadata *_metadata, int fd,
+			     uint64_t offset, uint64_t length)
+{
+	int err = device_punch(fd, offset, length);
+
+	ASSERT_EQ(0, err) {
+		TH_LOG("PUNCH [%#llx, +%#llx): %s", (unsigned long long)offset,
+		       (unsigned long long)length, strerror(-err));
+	}
+}
+
+/*
+ * Exec and noexec tmpfs mounts, each with a node of the device, in a mount
+ * namespace of the test's own: they vanish with it even if the test fails.
+ */
+static inline void setup_exec_mounts(struct __test_metadata *_metadata,
+				     struct exec_mounts *m)
+{
+	const char *what;
+
+	ASSERT_EQ(0, exec_mounts_setup(m, &what)) {
+		TH_LOG("%s: %s", what, strerror(errno));
+	}
+}
+
+/*
+ * Reload the module with @args (NULL: the run's arguments): a fresh
+ * device, nothing allocated, all zeros, no faults counted. The fixture's
+ * teardown must be a FIXTURE_TEARDOWN_PARENT() (so it also runs after a
+ * crash) that calls module_restore() or module_ensure_loaded(), in case a
+ * failure left the module unloaded or loaded with other arguments.
+ */
+static inline void fresh_module(struct __test_metadata *_metadata,
+				const char *args)
+{
+	char out[512];
+
+	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
+	ASSERT_EQ(0, module_reload(args, out, sizeof(out))) {
+		TH_LOG("reload: %s", out);
+	}
+	ASSERT_EQ(0, device_allocated_bytes());
+}
+
+/* fresh_module() with the run's arguments. */
+static inline void fresh_device(struct __test_metadata *_metadata)
+{
+	fresh_module(_metadata, NULL);
+}
+
+/* A fixture that only provides a fresh device (see fresh_device()). */
+#define FRESH_DEVICE_FIXTURE(fixture_name)					\
+	FIXTURE(fixture_name) {};						\
+										\
+	FIXTURE_SETUP(fixture_name)						\
+	{									\
+		fresh_device(_metadata);					\
+	}									\
+										\
+	FIXTURE_TEARDOWN_PARENT(fixture_name)					\
+	{									\
+		module_ensure_loaded();						\
+	}
+
+/*
+ * A fresh device for the race tests, and the run's device again afterwards:
+ * the setup reloads the module (nothing allocated, all zeros), the teardown
+ * (in the parent, after the test and all its threads are gone) reloads it
+ * again, which also undoes any RESIZE the test left behind.
+ */
+#define RACE_DEVICE_FIXTURE(fixture_name)					\
+	FIXTURE(fixture_name) {};						\
+										\
+	FIXTURE_SETUP(fixture_name)						\
+	{									\
+		fresh_device(_metadata);					\
+		ASSERT_EQ(0, guard_install(NULL));				\
+	}									\
+										\
+	FIXTURE_TEARDOWN_PARENT(fixture_name)					\
+	{									\
+		module_restore(true);						\
+		module_ensure_loaded();						\
+	}
+
+#endif /* MMAPDEMO_FIXTURE_H */
