@@ -20,7 +20,7 @@
  *    privately, then its own copy; the copy survives PUNCH but not a
  *    shrink past it (SIGBUS, then the device again after a grow);
  *  - every access past the end of the device must raise SIGBUS, every
- *    access against the protection SIGSEGV (probed with sigsetjmp).
+ *    access against the protection SIGSEGV (probed with guarded_copy()).
  *
  * Concurrency keeps the model exact: the device is cut into one slice per
  * worker. An operation that only reads or writes its worker's own slice
@@ -44,7 +44,6 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
-#include <setjmp.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -63,6 +62,10 @@
 
 #include "kselftest.h"
 #include "mmapdemo.h"
+#include "access.h"
+#include "attr.h"
+#include "pattern.h"
+#include "sizes.h"
 
 #ifndef MADV_COLD
 #define MADV_COLD		20
@@ -102,7 +105,6 @@
 #define fallthrough		__attribute__((__fallthrough__))
 #endif
 
-#define PG			4096UL
 #define NFD			6	/* fd slots per worker */
 #define NMAP			8	/* mapping slots per worker */
 #define MAX_WORKERS		16
@@ -113,7 +115,6 @@
 
 #define DEFAULT_OPS		15000
 #define DEFAULT_EPOCH_OPS	400	/* per worker */
-#define DEFAULT_ARENA		(6 * 1024 * 1024 + 12 * PG)
 #define DEFAULT_REPLAY_FILE	"/tmp/stress_test.replay"
 #define REPLAY_PREFIX		"# REPLAY-LOG: "
 
@@ -246,7 +247,9 @@ static struct shared *sh;
 static uint8_t *model;		/* device content, sh->arena bytes */
 static struct op *oplog;	/* the epoch's operations */
 static uint64_t buf_size;
-static const uint8_t zero_page[PG];
+static uint8_t *zero_page;	/* one page of zeros */
+/* The page size (page_bytes()): every size and offset here is in it. */
+static uint64_t pg;
 static struct worker *ctx[MAX_WORKERS];
 
 static struct {
@@ -262,8 +265,13 @@ static struct {
 	.threads = 2,
 	.procs = 2,
 	.epoch_ops = DEFAULT_EPOCH_OPS,
-	.arena = DEFAULT_ARENA,
 };
+
+/* The device bytes the workers use unless --arena says. */
+static uint64_t default_arena(void)
+{
+	return 6 * 1024 * 1024 + 12 * pg;
+}
 
 static inline uint64_t umin(uint64_t a, uint64_t b)
 {
@@ -285,21 +293,9 @@ static uint64_t now_ns(void)
 
 /* --- random numbers (splitmix64: tiny, good enough, deterministic) --- */
 
-static uint64_t mix64(uint64_t z)
-{
-	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-	z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-	return z ^ (z >> 31);
-}
-
-static uint64_t splitmix(uint64_t *s)
-{
-	return mix64(*s += 0x9e3779b97f4a7c15ULL);
-}
-
 static uint64_t rnd(struct worker *w, uint64_t n)
 {
-	return n ? splitmix(&w->rng) % n : 0;
+	return n ? splitmix64_next(&w->rng) % n : 0;
 }
 
 static bool chance(struct worker *w, unsigned int percent)
@@ -313,11 +309,11 @@ static void fill_pattern(uint8_t *p, uint64_t n, uint64_t seed)
 	uint64_t s = seed ^ 0x6a09e667f3bcc908ULL, v, i;
 
 	for (i = 0; i + 8 <= n; i += 8) {
-		v = splitmix(&s);
+		v = splitmix64_next(&s);
 		memcpy(p + i, &v, 8);
 	}
 	if (i < n) {
-		v = splitmix(&s);
+		v = splitmix64_next(&s);
 		memcpy(p + i, &v, n - i);
 	}
 }
@@ -454,12 +450,12 @@ static uint64_t cur_size(void)
 
 static uint64_t size_pages(void)
 {
-	return cur_size() / PG;
+	return cur_size() / pg;
 }
 
 static uint64_t arena_pages(void)
 {
-	return sh->arena / PG;
+	return sh->arena / pg;
 }
 
 /* Device bytes [off, off + n) as the model has them (zeros past it). */
@@ -477,7 +473,7 @@ static void model_get(uint64_t off, uint8_t *dst, uint64_t n)
 
 static const uint8_t *model_page(uint64_t page)
 {
-	return page < arena_pages() ? model + page * PG : zero_page;
+	return page < arena_pages() ? model + page * pg : zero_page;
 }
 
 static void model_put(uint64_t off, const uint8_t *src, uint64_t n)
@@ -511,8 +507,8 @@ static bool byte_foreign(struct worker *w, int64_t pos, uint64_t count)
 
 	if (pos < 0 || !count)
 		return false;
-	first = (uint64_t)pos / PG;
-	last = ((uint64_t)pos + umin(count, buf_size) + PG - 1) / PG;
+	first = (uint64_t)pos / pg;
+	last = ((uint64_t)pos + umin(count, buf_size) + pg - 1) / pg;
 	return dev_foreign(w, first, last - first);
 }
 
@@ -589,7 +585,7 @@ static void map_keep(struct mapping *m, uint64_t first, uint64_t n)
 	memmove(m->prot, m->prot + first, n);
 	memmove(m->state, m->state + first, n);
 	memmove(m->cow, m->cow + first, n * sizeof(*m->cow));
-	m->addr += first * PG;
+	m->addr += first * pg;
 	m->pgoff += first;
 	m->npages = n;
 }
@@ -599,7 +595,7 @@ static void map_split(struct mapping *m, uint64_t first, struct mapping *to)
 {
 	uint64_t n = m->npages - first;
 
-	map_init(to, m->addr + first * PG, n, m->pgoff + first, m->shared, 0,
+	map_init(to, m->addr + first * pg, n, m->pgoff + first, m->shared, 0,
 		 m->fd_writable);
 	to->fragmented = m->fragmented;
 	memcpy(to->prot, m->prot + first, n);
@@ -614,8 +610,8 @@ static void cow_take(struct mapping *m, uint64_t i)
 {
 	if (m->shared || m->state[i] != PS_FOLLOW)
 		return;
-	m->cow[i] = xcalloc(1, PG);
-	memcpy(m->cow[i], model_page(m->pgoff + i), PG);
+	m->cow[i] = xcalloc(1, pg);
+	memcpy(m->cow[i], model_page(m->pgoff + i), pg);
 	m->state[i] = PS_COW;
 }
 
@@ -682,7 +678,7 @@ static void set_size(struct worker *w, uint64_t bytes)
 		uint64_t seq = sh->shrink_seq + 1;
 
 		model_zero(bytes, old - bytes);
-		sh->shrink_ring[seq % SHRINK_RING] = bytes / PG;
+		sh->shrink_ring[seq % SHRINK_RING] = bytes / pg;
 		__atomic_store_n(&sh->shrink_seq, seq, __ATOMIC_RELEASE);
 	}
 	__atomic_store_n(&sh->size, bytes, __ATOMIC_RELEASE);
@@ -720,7 +716,7 @@ static void apply_store(struct mapping *m, uint64_t i, uint64_t in,
 			const uint8_t *src, uint64_t n)
 {
 	if (m->shared) {
-		model_put((m->pgoff + i) * PG + in, src, n);
+		model_put((m->pgoff + i) * pg + in, src, n);
 		return;
 	}
 	cow_take(m, i);
@@ -730,26 +726,21 @@ static void apply_store(struct mapping *m, uint64_t i, uint64_t in,
 
 /* --- probing accesses that may fault --- */
 
-static __thread sigjmp_buf probe_env;
-static __thread volatile sig_atomic_t probe_on;
-static __thread volatile int probe_sig;
-static __thread void *volatile probe_addr;
 static __thread volatile uint32_t running_op = UINT32_MAX;
+/* Where the last guarded access that faulted faulted. */
+static __thread void *probe_addr;
 
-static void fault_handler(int sig, siginfo_t *si, void *uc)
+/*
+ * A fault outside a guarded access is a real crash: say during which
+ * operation (async-signal-safe), then die of it.
+ */
+static void crash_report(int sig)
 {
-	struct sigaction dfl = { .sa_handler = SIG_DFL };
 	char msg[96], num[16];
 	uint32_t v = running_op;
 	int n = 0, k = 0;
 
-	if (probe_on) {
-		probe_on = 0;
-		probe_sig = sig;
-		probe_addr = si->si_addr;
-		siglongjmp(probe_env, 1);
-	}
-	/* A real crash: say during which operation, then die of it. */
+	(void)sig;
 	memcpy(msg, "# stress_test: crashed during op ", 33);
 	n = 33;
 	do {
@@ -762,21 +753,16 @@ static void fault_handler(int sig, siginfo_t *si, void *uc)
 	if (write(STDOUT_FILENO, msg, n) < 0) {
 		/* Nothing more can be done from a signal handler. */
 	}
-	sigaction(sig, &dfl, NULL);
 }
 
 /* memcpy that reports a SIGSEGV/SIGBUS instead of dying: 0 or the signal */
 static int probe_copy(void *dst, const void *src, size_t n)
 {
-	probe_sig = 0;
-	if (sigsetjmp(probe_env, 0))
-		return probe_sig;
-	probe_on = 1;
-	__asm__ volatile("" ::: "memory");
-	memcpy(dst, src, n);
-	__asm__ volatile("" ::: "memory");
-	probe_on = 0;
-	return 0;
+	struct access_fault fault;
+	int sig = guarded_copy(dst, src, n, &fault);
+
+	probe_addr = fault.addr;
+	return sig;
 }
 
 static void describe_diff(char *s, size_t n, const uint8_t *got,
@@ -890,24 +876,6 @@ static void unregister_pid(pid_t pid)
 
 /* --- device helpers --- */
 
-static long read_attr(const char *name)
-{
-	char path[128], s[32];
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "%s/%s", MMAPDEMO_SYSFS_DIR, name);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, s, sizeof(s) - 1);
-	close(fd);
-	if (n <= 0)
-		return -1;
-	s[n] = 0;
-	return strtol(s, NULL, 10);
-}
-
 /* VMAs of the device in the registered processes, from /proc/PID/maps. */
 static long count_device_vmas(void)
 {
@@ -950,7 +918,7 @@ static bool check_info(struct worker *w, const struct mmapdemo_info *info)
 	    info->folio_order != sh->folio_order || info->size != size ||
 	    info->max_size != sh->max_size ||
 	    info->features != expected_features() ||
-	    info->allocated_bytes > size || info->allocated_bytes % PG ||
+	    info->allocated_bytes > size || info->allocated_bytes % pg ||
 	    info->reserved[0] || info->reserved[1] || info->reserved[2]) {
 		/* One line to grep for; the model's values follow. */
 		finding(w, "INFO: abi %u order %u size %llu max %llu features %#llx allocated %llu reserved %llu/%llu/%llu; model: order %u size %" PRIu64 " max %" PRIu64 " features %#" PRIx64 " allocated <= size",
@@ -1012,9 +980,9 @@ static bool verify_device_range(struct worker *w, uint64_t off, uint64_t n)
 
 			while (w->buf[i] == exp[i])
 				i++;
-			i &= ~(PG - 1);
+			i &= ~(pg - 1);
 			describe_diff(d, sizeof(d), w->buf + i, exp + i,
-				      umin(PG, k - i), NULL);
+				      umin(pg, k - i), NULL);
 			finding(w,
 				"device page at %#" PRIx64 " differs from the model: %s",
 				off + i, d);
@@ -1076,7 +1044,7 @@ static uint64_t pick_count(struct worker *w)
 	if (r < 35)
 		return 1 + rnd(w, 64);
 	if (r < 65)
-		return 1 + rnd(w, 3 * PG);
+		return 1 + rnd(w, 3 * pg);
 	if (r < 88)
 		return 1 + rnd(w, 64 * 1024);
 	if (r < 97)
@@ -1295,9 +1263,9 @@ enum {
 static int mmap_expect(struct fd_slot *f, uint64_t off, uint64_t len,
 		       int prot, int flags)
 {
-	uint64_t alen = (len + PG - 1) & ~(PG - 1), pgoff = off / PG;
+	uint64_t alen = (len + pg - 1) & ~(pg - 1), pgoff = off / pg;
 
-	if (off % PG)
+	if (off % pg)
 		return EINVAL;		/* the syscall itself */
 	if (!f || f->mode == FM_PATH)
 		return EBADF;
@@ -1307,9 +1275,9 @@ static int mmap_expect(struct fd_slot *f, uint64_t off, uint64_t len,
 		return EINVAL;
 	if (!alen)
 		return ENOMEM;
-	if (alen > USER_TOP - PG)
+	if (alen > USER_TOP - pg)
 		return ENOMEM;
-	if (pgoff > (ULONG_MAX - alen) / PG)
+	if (pgoff > (ULONG_MAX - alen) / pg)
 		return EOVERFLOW;	/* file_mmap_ok() */
 	switch (flags & 0x0f) {
 	case MAP_SHARED:
@@ -1354,10 +1322,10 @@ static void gen_mmap(struct worker *w, struct op *op)
 	prot = r < 8 ? PROT_NONE : r < 35 ? PROT_READ : PROT_READ | PROT_WRITE;
 	flags = v == MV_PRIVATE || (v != MV_SHARED && chance(w, 40)) ?
 		MAP_PRIVATE : MAP_SHARED;
-	off = pick_page(w) * PG;
-	len = umin(pick_npages(w), arena_pages() + 64) * PG;
+	off = pick_page(w) * pg;
+	len = umin(pick_npages(w), arena_pages() + 64) * pg;
 	if (chance(w, 15))
-		len -= 1 + rnd(w, PG - 1);
+		len -= 1 + rnd(w, pg - 1);
 
 	switch (v) {
 	case MV_POPULATE:
@@ -1367,8 +1335,8 @@ static void gen_mmap(struct worker *w, struct op *op)
 		flags |= MAP_LOCKED;
 		break;
 	case MV_FAR:
-		off = (1ULL << (36 + rnd(w, 20))) + rnd(w, 16) * PG;
-		len = (1 + rnd(w, 4)) * PG;
+		off = (1ULL << (36 + rnd(w, 20))) + rnd(w, 16) * pg;
+		len = (1 + rnd(w, 4)) * pg;
 		break;
 	case MV_SYNC_IGNORED:
 		flags = MAP_SHARED | MAP_SYNC;	/* MAP_SHARED ignores it */
@@ -1380,7 +1348,7 @@ static void gen_mmap(struct worker *w, struct op *op)
 		len = 0;
 		break;
 	case MV_UNALIGNED:
-		off += 1 + rnd(w, PG - 1);
+		off += 1 + rnd(w, pg - 1);
 		break;
 	case MV_TYPE0:
 		flags &= ~0x0f;
@@ -1392,8 +1360,8 @@ static void gen_mmap(struct worker *w, struct op *op)
 		flags |= MAP_HUGETLB;
 		break;
 	case MV_OVERFLOW:
-		off = ULONG_MAX & ~(PG - 1);
-		len = 2 * PG;
+		off = ULONG_MAX & ~(pg - 1);
+		len = 2 * pg;
 		break;
 	case MV_HUGE_LEN:
 		len = 1UL << 50;
@@ -1464,9 +1432,9 @@ static void exec_mmap(struct worker *w, struct op *op)
 	if (p == -1)
 		return;
 	op->ret = p ? 1 : 0;	/* not the address: logs must compare */
-	npages = (len + PG - 1) / PG;
+	npages = (len + pg - 1) / pg;
 	m = &w->maps[op->a[1]];
-	map_init(m, (char *)p, npages, off / PG, (flags & 0x0f) != MAP_PRIVATE,
+	map_init(m, (char *)p, npages, off / pg, (flags & 0x0f) != MAP_PRIVATE,
 		 prot, writable(f->mode));
 	if (flags & (MAP_POPULATE | MAP_LOCKED))
 		populate(m, 0, npages);
@@ -1518,7 +1486,7 @@ static void exec_munmap(struct worker *w, struct op *op)
 		return;
 	}
 	addr = m->addr;
-	len = m->npages * PG;
+	len = m->npages * pg;
 	switch (op->variant) {
 	case UV_HEAD:
 	case UV_TAIL:
@@ -1526,9 +1494,9 @@ static void exec_munmap(struct worker *w, struct op *op)
 			op->skipped = 1;
 			return;
 		}
-		len = n * PG;
+		len = n * pg;
 		if (op->variant == UV_TAIL)
-			addr += (m->npages - n) * PG;
+			addr += (m->npages - n) * pg;
 		break;
 	case UV_MIDDLE:
 		if (!n || n + op->a[2] >= m->npages ||
@@ -1536,11 +1504,11 @@ static void exec_munmap(struct worker *w, struct op *op)
 			op->skipped = 1;
 			return;
 		}
-		addr += n * PG;
-		len = op->a[2] * PG;
+		addr += n * pg;
+		len = op->a[2] * pg;
 		break;
 	case UV_UNALIGNED:
-		addr += 1 + op->a[1] % (PG - 1);
+		addr += 1 + op->a[1] % (pg - 1);
 		expect = EINVAL;
 		break;
 	case UV_LEN0:
@@ -1606,7 +1574,7 @@ static void exec_mremap(struct worker *w, struct op *op)
 		op->skipped = 1;
 		return;
 	}
-	old_len = m->npages * PG;
+	old_len = m->npages * pg;
 	keep = op->a[1];
 	switch (op->variant) {
 	case RV_SHRINK:
@@ -1615,7 +1583,7 @@ static void exec_mremap(struct worker *w, struct op *op)
 			op->skipped = 1;
 			return;
 		}
-		new_len = keep * PG;
+		new_len = keep * pg;
 		break;
 	case RV_MOVE:
 	case RV_SAME:
@@ -1627,7 +1595,7 @@ static void exec_mremap(struct worker *w, struct op *op)
 	case RV_GROW_MAYMOVE:
 	case RV_GROW_FIXED:
 	case RV_PAST_VMA:
-		new_len = old_len + op->a[2] * PG;
+		new_len = old_len + op->a[2] * pg;
 		break;
 	}
 	if ((op->variant == RV_MOVE || op->variant == RV_MOVE_SHRINK) &&
@@ -1659,8 +1627,8 @@ static void exec_mremap(struct worker *w, struct op *op)
 		break;
 	case RV_PAST_VMA:
 		/* Beyond the VMA (and growing): EFAULT too. */
-		old_len += PG;
-		new_len = old_len + op->a[2] * PG;
+		old_len += pg;
+		new_len = old_len + op->a[2] * pg;
 		expect = EFAULT;
 		break;
 	case RV_DONTUNMAP:
@@ -1750,17 +1718,17 @@ static void exec_mprotect(struct worker *w, struct op *op)
 		op->skipped = 1;
 		return;
 	}
-	addr = m->addr + first * PG;
+	addr = m->addr + first * pg;
 	if (op->variant == PV_BAD_PROT) {
 		prot |= 0x100;
 		expect = EINVAL;
 	} else if (op->variant == PV_UNALIGNED) {
-		addr += 1 + (op->a[3] * 37) % (PG - 1);
+		addr += 1 + (op->a[3] * 37) % (pg - 1);
 		expect = EINVAL;
 	} else if (m->shared && !m->fd_writable && (prot & PROT_WRITE)) {
 		expect = EACCES;	/* the fd is not open for writing */
 	}
-	r = mprotect(addr, n * PG, prot);
+	r = mprotect(addr, n * pg, prot);
 	if (!check_result(w, "mprotect", r, errno, expect, 0) || expect)
 		return;
 	for (i = first; i < first + n; i++) {
@@ -1855,15 +1823,15 @@ static void exec_madvise(struct worker *w, struct op *op)
 		return;
 	}
 	advice = advices[op->a[3]];
-	addr = m->addr + first * PG;
-	len = n * PG;
+	addr = m->addr + first * pg;
+	len = n * pg;
 	switch (op->variant) {
 	case AV_BAD_ADVICE:
 		advice = 77;
 		expect = EINVAL;
 		break;
 	case AV_UNALIGNED:
-		addr += 1 + first % (PG - 1);
+		addr += 1 + first % (pg - 1);
 		expect = EINVAL;
 		break;
 	case AV_LEN0:
@@ -1923,7 +1891,7 @@ static void exec_msync(struct worker *w, struct op *op)
 		return;
 	}
 	flags = msync_flags[op->a[3]];
-	addr = m->addr + first * PG;
+	addr = m->addr + first * pg;
 	switch (op->variant) {
 	case SV_SYNC_ASYNC:
 		flags = MS_SYNC | MS_ASYNC;
@@ -1934,12 +1902,12 @@ static void exec_msync(struct worker *w, struct op *op)
 		expect = EINVAL;
 		break;
 	case SV_UNALIGNED:
-		addr += 1 + first % (PG - 1);
+		addr += 1 + first % (pg - 1);
 		expect = EINVAL;
 		break;
 	}
 	/* No EBUSY for MS_INVALIDATE: device VMAs are never VM_LOCKED. */
-	r = msync(addr, n * PG, flags);
+	r = msync(addr, n * pg, flags);
 	check_result(w, "msync", r, errno, expect, 0);
 }
 
@@ -1975,23 +1943,23 @@ static void exec_mlock(struct worker *w, struct op *op)
 		op->skipped = 1;
 		return;
 	}
-	addr = m->addr + first * PG;
+	addr = m->addr + first * pg;
 	switch (op->variant) {
 	case LV_MLOCK:
-		r = mlock(addr, n * PG);
+		r = mlock(addr, n * pg);
 		break;
 	case LV_MLOCK2:
-		r = mlock2(addr, n * PG, 0);
+		r = mlock2(addr, n * pg, 0);
 		break;
 	case LV_ONFAULT:
-		r = mlock2(addr, n * PG, MLOCK_ONFAULT);
+		r = mlock2(addr, n * pg, MLOCK_ONFAULT);
 		break;
 	case LV_BAD_FLAGS:
-		r = mlock2(addr, n * PG, 0x40);
+		r = mlock2(addr, n * pg, 0x40);
 		check_result(w, "mlock2", r, errno, EINVAL, 0);
 		return;
 	default:
-		r = munlock(addr, n * PG);
+		r = munlock(addr, n * pg);
 		check_result(w, "munlock", r, errno, 0, 0);
 		return;
 	}
@@ -2006,7 +1974,7 @@ static void exec_mlock(struct worker *w, struct op *op)
 static void gen_fork(struct worker *w, struct op *op)
 {
 	op->kind = K_FORK;
-	op->a[0] = splitmix(&w->rng);
+	op->a[0] = splitmix64_next(&w->rng);
 	op->a[1] = 4 + rnd(w, 28);
 }
 
@@ -2040,7 +2008,7 @@ static void exec_fork(struct worker *w, struct op *op)
 	op->ret = 0;
 }
 
-static void wait_child(struct worker *w)
+static void worker_reap_child(struct worker *w)
 {
 	if (!w->child || w->child_reaped)
 		return;
@@ -2162,11 +2130,11 @@ static int64_t pick_offset(struct worker *w, uint64_t count)
 	uint64_t r = rnd(w, 100);
 
 	if (r < 82)
-		return pick_page(w) * PG + (chance(w, 50) ? rnd(w, PG) : 0);
+		return pick_page(w) * pg + (chance(w, 50) ? rnd(w, pg) : 0);
 	if (r < 86)
 		return -1;
 	if (r < 90)
-		return chance(w, 50) ? -(int64_t)PG : INT64_MIN;
+		return chance(w, 50) ? -(int64_t)pg : INT64_MIN;
 	if (r < 95)
 		return 1LL << 62;
 	return INT64_MAX - (int64_t)rnd(w, umax(count, 1));
@@ -2178,18 +2146,18 @@ static void pick_buffer(struct worker *w, struct op *op, uint64_t *count)
 	uint64_t r = rnd(w, 100);
 	int slot = pick_map(w);
 
-	op->a[5] = splitmix(&w->rng) << 16;
+	op->a[5] = splitmix64_next(&w->rng) << 16;
 	if (r < 72 || (r >= 86 && slot < 0)) {
 		op->a[4] = (uint64_t)BUF_HEAP << 56;
 		*count = umin(*count, buf_size);
 	} else if (r < 80) {
-		op->a[4] = (uint64_t)BUF_GUARD << 56 | rnd(w, PG + 1);
+		op->a[4] = (uint64_t)BUF_GUARD << 56 | rnd(w, pg + 1);
 	} else if (r < 86) {
 		op->a[4] = (uint64_t)BUF_NULL << 56;
 	} else {
 		struct mapping *m = &w->maps[slot];
-		uint64_t page = rnd(w, m->npages), boff = rnd(w, PG);
-		uint64_t room = (m->npages - page) * PG - boff;
+		uint64_t page = rnd(w, m->npages), boff = rnd(w, pg);
+		uint64_t room = (m->npages - page) * pg - boff;
 
 		op->a[4] = (uint64_t)BUF_MAP << 56 | (uint64_t)slot << 32 |
 			   page;
@@ -2217,8 +2185,8 @@ static void resolve_buffer(struct worker *w, const struct op *op,
 		b->skip = count > buf_size;
 		return;
 	case BUF_GUARD:
-		b->valid = umin(spec & 0xffffffff, PG);
-		b->p = w->guard + PG - b->valid;
+		b->valid = umin(spec & 0xffffffff, pg);
+		b->p = w->guard + pg - b->valid;
 		return;
 	case BUF_NULL:
 		return;
@@ -2226,18 +2194,18 @@ static void resolve_buffer(struct worker *w, const struct op *op,
 	m = map_at(w, (spec >> 32) & 0xff);
 	page = spec & 0xffffffff;
 	if (kind != BUF_MAP || !m || page >= m->npages ||
-	    page * PG + (op->a[5] & (PG - 1)) + count > m->npages * PG) {
+	    page * pg + (op->a[5] & (pg - 1)) + count > m->npages * pg) {
 		/* Never let the kernel touch memory outside our tables. */
 		b->skip = true;
 		return;
 	}
 	b->m = m;
-	b->moff = page * PG + (op->a[5] & (PG - 1));
+	b->moff = page * pg + (op->a[5] & (pg - 1));
 	b->p = (uint8_t *)m->addr + b->moff;
-	for (i = page; i * PG < b->moff + count; i++) {
+	for (i = page; i * pg < b->moff + count; i++) {
 		if (expect_access(m, i, kernel_writes) != ACC_OK)
 			break;
-		b->valid = i * PG + PG - b->moff;
+		b->valid = i * pg + pg - b->moff;
 	}
 	b->valid = umin(b->valid, count);
 }
@@ -2250,8 +2218,8 @@ static bool buffer_foreign(struct worker *w, const struct iobuf *b,
 
 	if (!b->m || b->skip || !count)
 		return false;
-	first = b->moff / PG;
-	last = (b->moff + count + PG - 1) / PG;
+	first = b->moff / pg;
+	last = (b->moff + count + pg - 1) / pg;
 	return dev_foreign(w, b->m->pgoff + first, last - first);
 }
 
@@ -2263,10 +2231,10 @@ static bool buffer_overlaps(const struct iobuf *b, uint64_t count,
 
 	if (!b->m || !n || !count)
 		return false;
-	bf = b->m->pgoff + b->moff / PG;
-	bl = b->m->pgoff + (b->moff + count + PG - 1) / PG;
-	first = (uint64_t)pos / PG;
-	last = ((uint64_t)pos + n + PG - 1) / PG;
+	bf = b->m->pgoff + b->moff / pg;
+	bl = b->m->pgoff + (b->moff + count + pg - 1) / pg;
+	first = (uint64_t)pos / pg;
+	last = ((uint64_t)pos + n + pg - 1) / pg;
 	return bf < last && first < bl;
 }
 
@@ -2279,7 +2247,7 @@ static int build_iov(struct iovec *iov, uint8_t *p, uint64_t count,
 
 	for (i = 0; i < n; i++) {
 		uint64_t k = i == n - 1 ? count - done :
-			     splitmix(&s) % (count - done + 1);
+			     splitmix64_next(&s) % (count - done + 1);
 
 		iov[i].iov_base = p + done;
 		iov[i].iov_len = k;
@@ -2428,22 +2396,22 @@ static void check_map_buffer(struct worker *w, const struct iobuf *b,
 
 	if (!n)
 		return;
-	for (off = b->moff & ~(PG - 1); off < end; off += PG) {
-		uint64_t i = off / PG;
+	for (off = b->moff & ~(pg - 1); off < end; off += pg) {
+		uint64_t i = off / pg;
 		const uint8_t *exp = expect_view(b->m, i);
 		char d[200];
 		int got;
 
 		if (!exp)
 			continue;
-		got = probe_copy(w->buf2, b->m->addr + off, PG);
+		got = probe_copy(w->buf2, b->m->addr + off, pg);
 		if (got) {
 			finding(w, "the read's buffer page %" PRIu64
 				" raised %s", i, accname(got));
 			return;
 		}
-		if (memcmp(w->buf2, exp, PG)) {
-			describe_diff(d, sizeof(d), w->buf2, exp, PG, NULL);
+		if (memcmp(w->buf2, exp, pg)) {
+			describe_diff(d, sizeof(d), w->buf2, exp, pg, NULL);
 			finding(w, "the read's buffer page %" PRIu64
 				" (a mapping of device page %#" PRIx64 "): %s",
 				i, b->m->pgoff + i, d);
@@ -2523,9 +2491,9 @@ static void exec_read(struct worker *w, struct op *op)
 		for (done = 0; done < (uint64_t)r; ) {
 			uint64_t o = b.moff + done, k;
 
-			i = o / PG;
-			k = umin(PG - o % PG, r - done);
-			apply_store(b.m, i, o % PG, w->buf2 + done, k);
+			i = o / pg;
+			k = umin(pg - o % pg, r - done);
+			apply_store(b.m, i, o % pg, w->buf2 + done, k);
 			done += k;
 		}
 		check_map_buffer(w, &b, r);
@@ -2535,11 +2503,11 @@ static void exec_read(struct worker *w, struct op *op)
 
 		while (b.p[i] == w->buf2[i])
 			i++;
-		describe_diff(d, sizeof(d), b.p + (i & ~(PG - 1)),
-			      w->buf2 + (i & ~(PG - 1)),
-			      umin(PG, r - (i & ~(PG - 1))), NULL);
+		describe_diff(d, sizeof(d), b.p + (i & ~(pg - 1)),
+			      w->buf2 + (i & ~(pg - 1)),
+			      umin(pg, r - (i & ~(pg - 1))), NULL);
 		finding(w, "%s: device offset %#" PRIx64 ": %s", what,
-			pos + (i & ~(PG - 1)), d);
+			pos + (i & ~(pg - 1)), d);
 		return;
 	}
 	if (!method_positional(op->variant, op->a[2]) && f)
@@ -2616,7 +2584,7 @@ static void exec_write(struct worker *w, struct op *op)
 		fill_pattern(w->buf, count, op->a[5] >> 16);
 		break;
 	case BUF_GUARD:
-		fill_pattern(w->guard, PG, op->a[5] >> 16);
+		fill_pattern(w->guard, pg, op->a[5] >> 16);
 		src = b.p;
 		break;
 	case BUF_MAP: {
@@ -2625,11 +2593,11 @@ static void exec_write(struct worker *w, struct op *op)
 		if (!b.valid)
 			break;
 		if (buffer_overlaps(&b, count, pos, n)) {
-			uint64_t i, first = b.moff / PG;
+			uint64_t i, first = b.moff / pg;
 			bool own_copies = !b.m->shared;
 
 			/* Only private copies may be the device's target. */
-			for (i = first; i * PG < b.moff + n; i++)
+			for (i = first; i * pg < b.moff + n; i++)
 				own_copies &= b.m->state[i] == PS_COW;
 			if (!own_copies) {
 				op->skipped = 1;
@@ -2638,14 +2606,14 @@ static void exec_write(struct worker *w, struct op *op)
 		}
 		for (done = 0; done < umin(b.valid, count); done += k) {
 			uint64_t o = b.moff + done;
-			const uint8_t *v = expect_view(b.m, o / PG);
+			const uint8_t *v = expect_view(b.m, o / pg);
 
-			k = umin(PG - o % PG, umin(b.valid, count) - done);
+			k = umin(pg - o % pg, umin(b.valid, count) - done);
 			if (!v) {
 				op->skipped = 1;
 				return;
 			}
-			memcpy(w->buf + done, v + o % PG, k);
+			memcpy(w->buf + done, v + o % pg, k);
 		}
 		src = w->buf;
 		break;
@@ -2694,7 +2662,7 @@ static void gen_lseek(struct worker *w, struct op *op)
 	else if (r < 70)
 		op->a[2] = -(int64_t)rnd(w, size + 2);
 	else if (r < 80)
-		op->a[2] = size + rnd(w, 3 * PG);
+		op->a[2] = size + rnd(w, 3 * pg);
 	else if (r < 90)
 		op->a[2] = 0;
 	else
@@ -2769,7 +2737,7 @@ static void pick_ioctl_arg(struct worker *w, struct op *op, size_t size)
 
 		op->a[2] = ARG_MAP;
 		op->a[3] = (uint64_t)slot << 32 | rnd(w, m->npages);
-		op->a[4] = rnd(w, PG - size + 1) & ~7UL;
+		op->a[4] = rnd(w, pg - size + 1) & ~7UL;
 	}
 }
 
@@ -2793,18 +2761,18 @@ static void *ioctl_arg(struct worker *w, const struct op *op, size_t size,
 		return NULL;
 	case ARG_NONE_PAGE:
 		*acc = ACC_SEGV;
-		return w->guard + PG;
+		return w->guard + pg;
 	case ARG_GUARD_EDGE:
 		*acc = ACC_SEGV;	/* the struct crosses into PROT_NONE */
-		return w->guard + PG - 8;
+		return w->guard + pg - 8;
 	case ARG_MAP:
 		m = map_at(w, op->a[3] >> 32);
 		*page = op->a[3] & 0xffffffff;
-		if (!m || *page >= m->npages || op->a[4] + size > PG)
+		if (!m || *page >= m->npages || op->a[4] + size > pg)
 			return NULL;
 		*mp = m;
 		*acc = expect_access(m, *page, kernel_writes);
-		return m->addr + *page * PG + op->a[4];
+		return m->addr + *page * pg + op->a[4];
 	}
 	return NULL;
 }
@@ -2855,20 +2823,20 @@ static void exec_info(struct worker *w, struct op *op)
 		return;
 
 	/* Exclusive: nothing can fault or map meanwhile. */
-	if (read_attr(MMAPDEMO_ATTR_SIZE) != (long)cur_size() ||
-	    read_attr(MMAPDEMO_ATTR_FOLIO_ORDER) != (long)sh->folio_order ||
-	    read_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES) !=
-	    (long)info.allocated_bytes) {
+	if (device_attr_read(MMAPDEMO_ATTR_SIZE) != (long long)cur_size() ||
+	    device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER) != (long long)sh->folio_order ||
+	    device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES) !=
+	    (long long)info.allocated_bytes) {
 		finding(w,
-			"sysfs size %ld folio_order %ld allocated_bytes %ld; INFO: size %llu order %u allocated %llu",
-			read_attr(MMAPDEMO_ATTR_SIZE),
-			read_attr(MMAPDEMO_ATTR_FOLIO_ORDER),
-			read_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES),
+			"sysfs size %lld folio_order %lld allocated_bytes %lld; INFO: size %llu order %u allocated %llu",
+			device_attr_read(MMAPDEMO_ATTR_SIZE),
+			device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER),
+			device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES),
 			(unsigned long long)info.size, info.folio_order,
 			(unsigned long long)info.allocated_bytes);
 		return;
 	}
-	r = read_attr(MMAPDEMO_ATTR_VMAS);
+	r = device_attr_read(MMAPDEMO_ATTR_VMAS);
 	if (r != count_device_vmas())
 		finding(w,
 			"sysfs vmas is %d, the processes have %ld VMAs of the device",
@@ -2918,17 +2886,17 @@ static uint64_t pick_size(struct worker *w)
 	uint64_t ap = arena_pages(), r = rnd(w, 100), cur = size_pages();
 
 	if (r < 40)
-		return (ap - rnd(w, ap / 8)) * PG;
+		return (ap - rnd(w, ap / 8)) * pg;
 	if (r < 60)
-		return (1 + rnd(w, ap)) * PG;
+		return (1 + rnd(w, ap)) * pg;
 	if (r < 65)
-		return PG;
+		return pg;
 	if (r < 80) {
 		uint64_t f = 512 * (1 + rnd(w, ap / 512));
 
-		return umin(f - 1 + rnd(w, 3), ap) * PG;
+		return umin(f - 1 + rnd(w, 3), ap) * pg;
 	}
-	return umax(1, umin(cur + rnd(w, 9) - 4, ap)) * PG;
+	return umax(1, umin(cur + rnd(w, 9) - 4, ap)) * pg;
 }
 
 static void gen_resize(struct worker *w, struct op *op)
@@ -2975,7 +2943,7 @@ static void exec_resize(struct worker *w, struct op *op)
 		expect = EINVAL;
 		break;
 	case ZV_TOO_BIG:
-		req.size = sh->max_size + PG;
+		req.size = sh->max_size + pg;
 		expect = EINVAL;
 		break;
 	case ZV_FLAGS:
@@ -3033,16 +3001,16 @@ static void gen_punch(struct worker *w, struct op *op)
 		      HV_PAST_END : HV_LEN0 + rnd(w, NR_PUNCH_VARIANTS -
 						       HV_LEN0);
 	op->a[0] = pick_fd(w, want_writable);
-	op->a[1] = pick_page(w) * PG;
-	op->a[5] = pick_npages(w) * PG;
+	op->a[1] = pick_page(w) * pg;
+	op->a[5] = pick_npages(w) * pg;
 	if (chance(w, 30))
-		op->a[5] = (1 + rnd(w, 3)) * PG;
+		op->a[5] = (1 + rnd(w, 3)) * pg;
 	if (chance(w, 40)) {
 		/* inside the own slice: runs in parallel with the others */
 		uint64_t first = w->sl_lo + rnd(w, w->sl_hi - w->sl_lo);
 
-		op->a[1] = first * PG;
-		op->a[5] = (1 + rnd(w, umin(w->sl_hi - first, 600))) * PG;
+		op->a[1] = first * pg;
+		op->a[5] = (1 + rnd(w, umin(w->sl_hi - first, 600))) * pg;
 	}
 	pick_ioctl_arg(w, op, sizeof(struct mmapdemo_punch));
 }
@@ -3060,20 +3028,20 @@ static int punch_request(const struct op *op, uint64_t size,
 		req->length = size;
 		break;
 	case HV_PAST_END:
-		req->offset = size + op->a[1] % (64 * PG);
+		req->offset = size + op->a[1] % (64 * pg);
 		break;
 	case HV_LEN0:
 		req->length = 0;
 		return EINVAL;
 	case HV_UNALIGNED_OFF:
-		req->offset += 1 + op->a[5] % (PG - 1);
+		req->offset += 1 + op->a[5] % (pg - 1);
 		return EINVAL;
 	case HV_UNALIGNED_LEN:
-		req->length -= 1 + op->a[1] % (PG - 1);
+		req->length -= 1 + op->a[1] % (pg - 1);
 		return EINVAL;
 	case HV_OVERFLOW:
-		req->offset = ULLONG_MAX & ~(PG - 1);
-		req->length = 2 * PG;
+		req->offset = ULLONG_MAX & ~(pg - 1);
+		req->length = 2 * pg;
 		return EINVAL;
 	case HV_FLAGS:
 		req->flags = 1U << (op->a[1] % 32);
@@ -3106,8 +3074,8 @@ static bool punch_needs_excl(struct worker *w, const struct op *op)
 	}
 	if (punch_request(op, size, &req) || req.offset >= size)
 		return false;	/* changes nothing */
-	return dev_foreign(w, req.offset / PG,
-			   (umin(req.length, size - req.offset) + PG - 1) / PG);
+	return dev_foreign(w, req.offset / pg,
+			   (umin(req.length, size - req.offset) + pg - 1) / pg);
 }
 
 static void exec_punch(struct worker *w, struct op *op)
@@ -3234,22 +3202,22 @@ static void gen_map_access(struct worker *w, struct op *op, bool write)
 		first = lo + rnd(w, hi - lo);
 	}
 	n = 1 + rnd(w, umin(m->npages - first, chance(w, 80) ? 3 : 64));
-	boff = chance(w, 50) ? rnd(w, PG) : 0;
+	boff = chance(w, 50) ? rnd(w, pg) : 0;
 	op->a[1] = first;
 	op->a[2] = n;
 	op->a[3] = boff;
-	op->a[4] = 1 + rnd(w, n * PG - boff);
-	op->a[5] = splitmix(&w->rng);
+	op->a[4] = 1 + rnd(w, n * pg - boff);
+	op->a[5] = splitmix64_next(&w->rng);
 }
 
 static void exec_map_access(struct worker *w, struct op *op, bool write)
 {
 	struct mapping *m = map_at(w, op->a[0]);
-	uint64_t start = op->a[1] * PG + op->a[3], len = op->a[4];
+	uint64_t start = op->a[1] * pg + op->a[3], len = op->a[4];
 	uint64_t end = start + len, off, next;
 	uint8_t *src = w->buf, *tmp = w->buf2;
 
-	if (!m || !len || end > m->npages * PG || len > buf_size) {
+	if (!m || !len || end > m->npages * pg || len > buf_size) {
 		op->skipped = 1;
 		return;
 	}
@@ -3257,13 +3225,13 @@ static void exec_map_access(struct worker *w, struct op *op, bool write)
 		fill_pattern(src, len, op->a[5]);
 	op->ret = 0;
 	for (off = start; off < end; off = next) {
-		uint64_t i = off / PG, in = off % PG, k;
+		uint64_t i = off / pg, in = off % pg, k;
 		char *p = m->addr + off;
 		int exp = expect_access(m, i, write), got;
 		const uint8_t *view;
 		char d[200];
 
-		next = umin((i + 1) * PG, end);
+		next = umin((i + 1) * pg, end);
 		k = next - off;
 		if (write)
 			got = probe_copy(p, src + (off - start), k);
@@ -3280,10 +3248,10 @@ static void exec_map_access(struct worker *w, struct op *op, bool write)
 			return;
 		}
 		if (got) {
-			uintptr_t page = (uintptr_t)(m->addr + i * PG);
+			uintptr_t page = (uintptr_t)(m->addr + i * pg);
 
 			if ((uintptr_t)probe_addr < page ||
-			    (uintptr_t)probe_addr >= page + PG)
+			    (uintptr_t)probe_addr >= page + pg)
 				finding(w, "%s at %p reported for page %p",
 					accname(got), probe_addr, (void *)page);
 			op->ret++;
@@ -3334,7 +3302,7 @@ static bool verify_mapping(struct worker *w, struct mapping *m, int slot,
 		if (exp != ACC_OK && exp == prev && i + 1 < m->npages)
 			continue;
 		prev = exp;
-		got = probe_copy(w->buf2, m->addr + i * PG, PG);
+		got = probe_copy(w->buf2, m->addr + i * pg, pg);
 		if (got != exp) {
 			finding(w,
 				"verify: mapping %d page %" PRIu64 " (device page %#" PRIx64 ", %s, prot %d): %s, expected %s",
@@ -3344,8 +3312,8 @@ static bool verify_mapping(struct worker *w, struct mapping *m, int slot,
 			return false;
 		}
 		view = got ? NULL : expect_view(m, i);
-		if (view && memcmp(w->buf2, view, PG)) {
-			describe_diff(d, sizeof(d), w->buf2, view, PG,
+		if (view && memcmp(w->buf2, view, pg)) {
+			describe_diff(d, sizeof(d), w->buf2, view, pg,
 				      m->shared ? NULL :
 				      model_page(m->pgoff + i));
 			finding(w,
@@ -3401,15 +3369,15 @@ static void exec_verify(struct worker *w, struct op *op)
 	}
 	if (do_info(w->vfd, &info) || !check_info(w, &info))
 		return;
-	if (read_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES) !=
-	    (long)info.allocated_bytes)
-		finding(w, "sysfs allocated_bytes %ld, INFO %llu",
-			read_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES),
+	if (device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES) !=
+	    (long long)info.allocated_bytes)
+		finding(w, "sysfs allocated_bytes %lld, INFO %llu",
+			device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES),
 			(unsigned long long)info.allocated_bytes);
-	else if (read_attr(MMAPDEMO_ATTR_VMAS) != count_device_vmas())
+	else if (device_attr_read(MMAPDEMO_ATTR_VMAS) != count_device_vmas())
 		finding(w,
-			"sysfs vmas is %ld, the processes have %ld VMAs of the device",
-			read_attr(MMAPDEMO_ATTR_VMAS), count_device_vmas());
+			"sysfs vmas is %lld, the processes have %ld VMAs of the device",
+			device_attr_read(MMAPDEMO_ATTR_VMAS), count_device_vmas());
 }
 
 /* Epoch start (exclusive, all tables empty): a zeroed device of a[0]. */
@@ -3418,14 +3386,14 @@ static void exec_epoch(struct worker *w, struct op *op)
 	struct mmapdemo_info info;
 	int r;
 
-	r = do_resize(w->vfd, PG);
+	r = do_resize(w->vfd, pg);
 	if (!check_result(w, "ioctl(RESIZE) to one page", r, errno, 0, 0))
 		return;
-	set_size(w, PG);
-	r = do_punch(w->vfd, 0, PG);
+	set_size(w, pg);
+	r = do_punch(w->vfd, 0, pg);
 	if (!check_result(w, "ioctl(PUNCH) of page 0", r, errno, 0, 0))
 		return;
-	model_zero(0, PG);
+	model_zero(0, pg);
 	if (do_info(w->vfd, &info) || !check_info(w, &info))
 		return;
 	if (info.allocated_bytes) {
@@ -3433,7 +3401,7 @@ static void exec_epoch(struct worker *w, struct op *op)
 			(unsigned long long)info.allocated_bytes);
 		return;
 	}
-	if (op->a[0] < PG || op->a[0] > sh->arena || op->a[0] % PG) {
+	if (op->a[0] < pg || op->a[0] > sh->arena || op->a[0] % pg) {
 		op->skipped = 1;
 		return;
 	}
@@ -3452,7 +3420,7 @@ static void exec_cleanup(struct worker *w, struct op *op)
 
 		if (!m)
 			continue;
-		if (munmap(m->addr, m->npages * PG)) {
+		if (munmap(m->addr, m->npages * pg)) {
 			check_result(w, "munmap at cleanup", -1, errno, 0, 0);
 			return;
 		}
@@ -3501,11 +3469,11 @@ static bool needs_excl(struct worker *w, const struct op *op)
 	case K_MAP_READ:
 	case K_MAP_WRITE:
 		m = map_at(w, op->a[0]);
-		n = (op->a[3] + op->a[4] + PG - 1) / PG;
+		n = (op->a[3] + op->a[4] + pg - 1) / pg;
 		return m && dev_foreign(w, m->pgoff + first, n);
 	case K_MMAP:
 		return mmap_populates_privately(op) &&
-		       dev_foreign(w, op->a[2] / PG, (op->a[3] + PG - 1) / PG);
+		       dev_foreign(w, op->a[2] / pg, (op->a[3] + pg - 1) / pg);
 	case K_MLOCK:
 		m = map_at(w, op->a[0]);
 		return m && !m->shared && mlock_populates(op) &&
@@ -3615,7 +3583,7 @@ static void run_op(struct worker *w, struct op *op)
 	uint64_t t0;
 
 	if (op->kind == K_FORK_END)
-		wait_child(w);	/* the child needs the lock to finish */
+		worker_reap_child(w);	/* the child needs the lock to finish */
 	lock_dev(excl);
 	sync_shrinks(w);
 	if (!excl && needs_excl(w, op)) {
@@ -3770,7 +3738,7 @@ static struct worker *worker_new(int id)
 
 	w->id = id;
 	/* Hashed: seeds a multiple of the increment apart share a stream. */
-	w->rng = mix64(opt.seed ^ mix64(id + 1));
+	w->rng = mix_bits64(opt.seed ^ mix_bits64(id + 1));
 	w->sl_lo = per * id;
 	w->sl_hi = id == (int)sh->nworkers - 1 ? arena_pages() : per * (id + 1);
 	w->shrink_seen = sh->shrink_seq;
@@ -3780,10 +3748,10 @@ static struct worker *worker_new(int id)
 	w->buf = xcalloc(1, buf_size);
 	w->buf2 = xcalloc(1, buf_size);
 	w->iov_many = xcalloc(IOV_MAX + 1, sizeof(struct iovec));
-	w->guard = mmap(NULL, 2 * PG, PROT_READ | PROT_WRITE,
+	w->guard = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (w->vfd < 0 || w->guard == MAP_FAILED ||
-	    mprotect(w->guard + PG, PG, PROT_NONE)) {
+	    mprotect(w->guard + pg, pg, PROT_NONE)) {
 		say("# stress_test: worker setup failed: %s", strerror(errno));
 		exit(KSFT_FAIL);
 	}
@@ -3839,7 +3807,7 @@ static void *worker_main(void *arg)
 				write_log_file(opt.log, true);
 			sh->epoch++;
 			sh->log_n = 0;
-			run_simple(w, K_EPOCH, 0, (ap - rnd(w, ap / 3)) * PG);
+			run_simple(w, K_EPOCH, 0, (ap - rnd(w, ap / 3)) * pg);
 		}
 		if (!barrier_wait())
 			break;
@@ -4165,7 +4133,8 @@ static void print_usage(const char *prog)
 {
 	fprintf(stderr,
 		"usage: %s [--seed N] [--ops N] [--threads N] [--procs N]\n          [--epoch-ops N] [--arena BYTES] [--log FILE]\n          [--replay FILE]\n  --seed N       random seed (default: from the clock)\n  --ops N        operations in all (default %d)\n  --threads N    worker threads per process (default 2)\n  --procs N      worker processes (default 2)\n  --epoch-ops N  operations per worker between resets (%d)\n  --arena BYTES  device bytes the workers use (default %lu)\n  --log FILE     write every operation to FILE\n  --replay FILE  run the operations logged in FILE again\n",
-		prog, DEFAULT_OPS, DEFAULT_EPOCH_OPS, DEFAULT_ARENA);
+		prog, DEFAULT_OPS, DEFAULT_EPOCH_OPS,
+		(unsigned long)default_arena());
 	exit(KSFT_FAIL);
 }
 
@@ -4197,6 +4166,8 @@ static void parse_args(int argc, char **argv)
 	struct timespec ts;
 	int c;
 
+	opt.arena = default_arena();
+
 	while ((c = getopt_long(argc, argv, "", longopts, NULL)) != -1) {
 		switch (c) {
 		case 's':
@@ -4216,7 +4187,7 @@ static void parse_args(int argc, char **argv)
 			opt.epoch_ops = parse_num(optarg, argv[0]);
 			break;
 		case 'a':
-			opt.arena = parse_num(optarg, argv[0]) & ~(PG - 1);
+			opt.arena = parse_num(optarg, argv[0]) & ~(pg - 1);
 			break;
 		case 'l':
 			opt.log = optarg;
@@ -4229,7 +4200,7 @@ static void parse_args(int argc, char **argv)
 		}
 	}
 	if (optind != argc || !opt.threads || !opt.procs || !opt.epoch_ops ||
-	    opt.threads * opt.procs > MAX_WORKERS || opt.arena < 64 * PG)
+	    opt.threads * opt.procs > MAX_WORKERS || opt.arena < 64 * pg)
 		print_usage(argv[0]);
 	if (!seeded) {
 		clock_gettime(CLOCK_REALTIME, &ts);
@@ -4251,7 +4222,6 @@ int main(int argc, char **argv)
 {
 	pthread_rwlockattr_t attr;
 	struct mmapdemo_info info;
-	struct sigaction sa;
 	struct replay rp;
 	struct timespec t0, t1;
 	uint64_t total = 0, init_size;
@@ -4260,9 +4230,11 @@ int main(int argc, char **argv)
 	int fd, k;
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
+	pg = page_bytes();
+	zero_page = calloc(1, pg);
+	if (!zero_page)
+		ksft_exit_fail_msg("out of memory\n");
 	parse_args(argc, argv);
-	if (sysconf(_SC_PAGESIZE) != (long)PG)
-		ksft_exit_skip("page size is not %lu\n", PG);
 	ksft_print_header();
 
 	fd = open(MMAPDEMO_DEVICE_PATH, O_RDWR);
@@ -4286,14 +4258,14 @@ int main(int argc, char **argv)
 	if (workers > MAX_WORKERS)
 		ksft_exit_fail_msg("too many workers\n");
 	sh = shared_alloc(sizeof(*sh));
-	sh->arena = umin(opt.arena, info.max_size) & ~(PG - 1);
+	sh->arena = umin(opt.arena, info.max_size) & ~(pg - 1);
 	sh->max_size = info.max_size;
 	sh->folio_order = info.folio_order;
 	sh->size = info.size;
 	sh->nworkers = workers;
 	sh->log_cap = opt.replay ? rp.n + 16 :
 		      umax(opt.epoch_ops, 64) * workers * 4 + 64;
-	buf_size = sh->arena + 2 * PG;
+	buf_size = sh->arena + 2 * pg;
 	model = shared_alloc(sh->arena);
 	oplog = shared_alloc(sh->log_cap * sizeof(*oplog));
 	pthread_rwlockattr_init(&attr);
@@ -4301,11 +4273,8 @@ int main(int argc, char **argv)
 	pthread_rwlockattr_setkind_np(&attr, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
 	pthread_rwlock_init(&sh->lock, &attr);
 
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_sigaction = fault_handler;
-	sa.sa_flags = SA_SIGINFO | SA_NODEFER;
-	sigaction(SIGSEGV, &sa, NULL);
-	sigaction(SIGBUS, &sa, NULL);
+	if (guard_install(crash_report))
+		ksft_exit_fail_msg("sigaction: %s\n", strerror(errno));
 
 	ksft_print_msg("seed %" PRIu64 ", %s, %u workers (%u procs x %u threads), arena %" PRIu64 " bytes, folio_order %u, device size %" PRIu64 "\n",
 		       opt.seed, opt.replay ? "replay" : "random run", workers,

@@ -30,6 +30,7 @@
 #include <libkmod.h>
 
 #include "mmapdemo.h"
+#include "kmsg.h"
 
 #define PROG_NAME	"mmapdemo-ctl"
 #define PROG_VERSION	"0.1.0"
@@ -182,17 +183,6 @@ static struct kmod_ctx *kmod_context(void)
  * parameter value it rejected). Open /dev/kmsg before the load, skip the
  * old records, and afterwards show the new ones that mention the module.
  */
-static int kmsg_open_at_end(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
-
 static bool kmsg_is_noise(const char *msg)
 {
 	/* Expected taint notices for an out-of-tree, unsigned module. */
@@ -213,30 +203,13 @@ struct kernel_log {
  */
 static void kmsg_collect(int fd, const char *module, struct kernel_log *log)
 {
-	char record[4096];
+	char msg[sizeof(log->lines[0])];
 
 	log->count = 0;
 	if (fd < 0)
 		return;
-	while (log->count < KERNEL_LOG_LINES) {
-		ssize_t n = read(fd, record, sizeof(record) - 1);
-		char *msg, *end;
-
-		if (n < 0) {
-			/* EPIPE: records were overwritten; go on */
-			if (errno == EPIPE)
-				continue;
-			break;	/* EAGAIN: no more records */
-		}
-		record[n] = '\0';
-		/* Format: "prio,seq,usec,flags;message\n[ KEY=value\n...]" */
-		msg = strchr(record, ';');
-		if (!msg)
-			continue;
-		msg++;
-		end = strchr(msg, '\n');
-		if (end)
-			*end = '\0';
+	while (log->count < KERNEL_LOG_LINES &&
+	       kmsg_next(fd, msg, sizeof(msg))) {
 		if ((!strstr(msg, module) && !strstr(msg, "module")) ||
 		    kmsg_is_noise(msg))
 			continue;
@@ -648,7 +621,7 @@ static int cmd_load(int argc, char **argv)
 		goto out;
 	}
 
-	kmsg_fd = kmsg_open_at_end();
+	kmsg_fd = kmsg_open_end();
 	err = kmod_module_insert_module(mod, 0, options);
 	if (err < 0) {
 		kmsg_collect(kmsg_fd, MMAPDEMO_NAME, &kernel_log);

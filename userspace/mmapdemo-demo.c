@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "mmapdemo.h"
+#include "attr.h"
 
 #define WAIT_TIMEOUT_MS		10000	/* per wait for another process */
 #define WATCHDOG_SECONDS	120	/* whole run, as a last resort */
@@ -181,22 +182,6 @@ static void *map_pages(int fd, unsigned int first_page, unsigned int pages,
 	return p;
 }
 
-static long long read_attr(const char *name)
-{
-	char path[256];
-	long long value;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", MMAPDEMO_SYSFS_DIR, name);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &value) != 1)
-		value = -1;
-	fclose(f);
-	return value;
-}
-
 struct counters {
 	long long faults;		/* calls of the driver's .fault */
 	long long allocated_bytes;	/* backing pages the driver holds */
@@ -206,9 +191,9 @@ struct counters {
 static struct counters read_counters(void)
 {
 	struct counters c = {
-		.faults = read_attr(MMAPDEMO_ATTR_FAULTS),
-		.allocated_bytes = read_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES),
-		.vmas = read_attr(MMAPDEMO_ATTR_VMAS),
+		.faults = device_attr_read(MMAPDEMO_ATTR_FAULTS),
+		.allocated_bytes = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES),
+		.vmas = device_attr_read(MMAPDEMO_ATTR_VMAS),
 	};
 
 	return c;
@@ -831,8 +816,8 @@ static void usage(FILE *out)
 
 static void intro(int fd, const struct counters *start)
 {
-	long long size = read_attr(MMAPDEMO_ATTR_SIZE);
-	long long order = read_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
+	long long size = device_attr_read(MMAPDEMO_ATTR_SIZE);
+	long long order = device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER);
 
 	printf("The mmapdemo driver backs %s with kernel pages that it\n"
 	       "allocates only when a page is first touched: mmap() itself maps\n"

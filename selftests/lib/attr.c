@@ -12,7 +12,7 @@ int attr_read_value(const char *dir, const char *name, long long *value)
 	int ret = 0;
 
 	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	f = fopen(path, "r");
+	f = fopen(path, "re");
 	if (!f)
 		return -1;
 	if (fscanf(f, "%lld", value) != 1)
