@@ -42,14 +42,12 @@
 #include "procfs.h"
 #include "access.h"
 #include "fixture.h"
-#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_ARGS, k,
-			   4 * NR_PAGES * page_bytes());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
 /*
@@ -83,7 +81,9 @@ static char *map_before_free_pages(struct __test_metadata *_metadata,
 	return p;
 }
 
-TEST(args_unaligned_offset_einval)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, args_unaligned_offset_einval)
 {
 	size_t pg = page_bytes(), len = NR_PAGES * pg;
 	off_t base = region(_metadata, 0);
@@ -92,7 +92,7 @@ TEST(args_unaligned_offset_einval)
 	void *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
 		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, base + bad[i]);
@@ -112,13 +112,13 @@ TEST(args_unaligned_offset_einval)
 	close(fd);
 }
 
-TEST(args_zero_length_einval)
+TEST_F(device, args_zero_length_einval)
 {
 	off_t off = region(_metadata, 1);
 	void *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	errno = 0;
 	p = mmap(NULL, 0, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
 	EXPECT_EQ(MAP_FAILED, p);
@@ -130,7 +130,7 @@ TEST(args_zero_length_einval)
 	close(fd);
 }
 
-TEST(args_length_rounded_up_to_page)
+TEST_F(device, args_length_rounded_up_to_page)
 {
 	size_t pg = page_bytes(), len = pg + 100;
 	off_t off = region(_metadata, 2);
@@ -140,7 +140,7 @@ TEST(args_length_rounded_up_to_page)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_before_free_pages(_metadata, fd, len, off);
 
 	/* The VMA is two whole pages. */
@@ -158,7 +158,7 @@ TEST(args_length_rounded_up_to_page)
 	close(fd);
 }
 
-TEST(args_page_after_rounded_length_segv)
+TEST_F(device, args_page_after_rounded_length_segv)
 {
 	size_t pg = page_bytes(), len = pg + 100;
 	off_t off = region(_metadata, 3);
@@ -166,7 +166,7 @@ TEST(args_page_after_rounded_length_segv)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_before_free_pages(_metadata, fd, len, off);
 	ASSERT_TRUE(addr_mapped(p + 2 * pg - 1));
 	ASSERT_FALSE(addr_mapped(p + 2 * pg));
@@ -190,14 +190,14 @@ TEST(args_page_after_rounded_length_segv)
 	close(fd);
 }
 
-TEST(args_hint_rounded_down_to_page)
+TEST_F(device, args_hint_rounded_down_to_page)
 {
 	size_t pg = page_bytes(), len = NR_PAGES * pg;
 	off_t off = region(_metadata, 4);
 	char *want, *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	/* A free range with room to spare around the hint. */
 	want = free_range(_metadata, len + 4 * pg) + 2 * pg;
 	p = mmap(want + 123, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,

@@ -30,9 +30,9 @@
  *
  * The module-parameter fixtures unload the module; their teardown, in the
  * parent so that it also runs after a crash, loads it again with the
- * run's arguments ($MMAPDEMO_MODULE_ARGS). The other tests work at
- * REGION_OFF (62 MiB, clear of the other programs' regions) and on the
- * last pages of the device.
+ * run's arguments ($MMAPDEMO_MODULE_ARGS). The other tests own a fresh
+ * device (device_fresh(): all of it punched) and work at its start and on
+ * its last pages.
  */
 
 #include <endian.h>
@@ -70,14 +70,12 @@
 #include "module.h"
 #include "kmsg.h"
 #include "fixture.h"
-#include "layout.h"
 
-#define REGION_OFF	(62 * MIB)
 #define REGION_LEN	MIB
 
 static off_t region(struct __test_metadata *_metadata)
 {
-	long long off = device_region(_metadata, REGION_OFF, REGION_LEN);
+	long long off = device_region(_metadata, REGION_LEN);
 
 	ASSERT_LE(0, off) {
 		TH_LOG("the device (%zu bytes) is too small", device_size());
@@ -434,9 +432,11 @@ TEST_F(module_edge, unknown_parameter_kernel_ignores_ctl_refuses)
 	EXPECT_EQ(64 * MIB, device_size());
 }
 
+DEVICE_FIXTURE(device)
+
 /* ---- mmap() past the end of the device ---- */
 
-TEST(mmap_wholly_past_end_maps_then_sigbus)
+TEST_F(device, mmap_wholly_past_end_maps_then_sigbus)
 {
 	size_t pg = page_bytes(), size = device_size();
 	off_t offs[] = { (off_t)size, (off_t)size + (off_t)MIB,
@@ -445,7 +445,7 @@ TEST(mmap_wholly_past_end_maps_then_sigbus)
 	char *map;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	for (i = 0; i < ARRAY_SIZE(offs); i++) {
 		map = map_dev(_metadata, fd, pg, PROT_READ | PROT_WRITE,
 			      MAP_SHARED, offs[i]);
@@ -468,7 +468,7 @@ TEST(mmap_wholly_past_end_maps_then_sigbus)
  * faulted: mmap() still succeeds (do_mmap ignores populate errors); the
  * page inside works, the one past the end is SIGBUS.
  */
-TEST(mmap_populate_locked_over_end_succeed)
+TEST_F(device, mmap_populate_locked_over_end_succeed)
 {
 	size_t pg = page_bytes(), size = device_size();
 	int flags[] = { MAP_SHARED | MAP_POPULATE, MAP_PRIVATE | MAP_POPULATE,
@@ -477,7 +477,7 @@ TEST(mmap_populate_locked_over_end_succeed)
 	char *map;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	for (i = 0; i < ARRAY_SIZE(flags); i++) {
 		map = map_dev(_metadata, fd, 2 * pg, PROT_READ | PROT_WRITE,
 			      flags[i], size - pg);
@@ -495,13 +495,13 @@ TEST(mmap_populate_locked_over_end_succeed)
  * with EFAULT, mlock() with ENOMEM (its EFAULT from populating is turned
  * into ENOMEM by __mlock_posix_error_return()). Pinned.
  */
-TEST(madvise_populate_mlock_over_end_fail)
+TEST_F(device, madvise_populate_mlock_over_end_fail)
 {
 	size_t pg = page_bytes(), size = device_size();
 	char *map;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	map = map_dev(_metadata, fd, 2 * pg, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, size - pg);
 	/* Control: the page inside can be populated and locked. */
@@ -528,13 +528,13 @@ TEST(madvise_populate_mlock_over_end_fail)
  * The kernel copying from or to a mapped page past the end gets the
  * fault, and the system call returns EFAULT: no SIGBUS is sent.
  */
-TEST(syscall_buffer_past_end_efault)
+TEST_F(device, syscall_buffer_past_end_efault)
 {
 	size_t pg = page_bytes(), size = device_size();
 	int fd, pipefd[2];
 	char *map, *past;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	map = map_dev(_metadata, fd, 2 * pg, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, size - pg);
 	past = map + pg;
@@ -559,13 +559,13 @@ TEST(syscall_buffer_past_end_efault)
 
 /* ---- read/write/lseek offsets ---- */
 
-TEST(rw_negative_offset_einval)
+TEST_F(device, rw_negative_offset_einval)
 {
 	struct iovec iov;
 	char buf[16] = "";
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	iov.iov_base = buf;
 	iov.iov_len = sizeof(buf);
 	errno = 0;
@@ -591,12 +591,12 @@ TEST(rw_negative_offset_einval)
  * only files with FMODE_UNSIGNED_OFFSET, like /dev/mem, get EOVERFLOW).
  * Pinned. Just below the limit it is an offset past the end: 0 / ENOSPC.
  */
-TEST(rw_offset_plus_length_overflow_einval)
+TEST_F(device, rw_offset_plus_length_overflow_einval)
 {
 	char buf[4096] = "";
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	errno = 0;
 	EXPECT_EQ(-1, pread(fd, buf, sizeof(buf), LLONG_MAX - 100));
 	EXPECT_EQ(EINVAL, errno);
@@ -628,12 +628,12 @@ TEST(rw_offset_plus_length_overflow_einval)
 		EXPECT_EQ((off_t)(pos), lseek(__fd, 0, SEEK_CUR));	\
 	} while (0)
 
-TEST(lseek_beyond_end_einval)
+TEST_F(device, lseek_beyond_end_einval)
 {
 	off_t size = device_size(), pos = 4096;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	ASSERT_EQ(pos, lseek(fd, pos, SEEK_SET));
 	EXPECT_LSEEK_EINVAL(fd, size + 1, SEEK_SET, pos);
 	EXPECT_LSEEK_EINVAL(fd, LLONG_MAX, SEEK_SET, pos);
@@ -645,12 +645,12 @@ TEST(lseek_beyond_end_einval)
 	close(fd);
 }
 
-TEST(lseek_negative_einval)
+TEST_F(device, lseek_negative_einval)
 {
 	off_t size = device_size(), pos = 4096;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	ASSERT_EQ(pos, lseek(fd, pos, SEEK_SET));
 	EXPECT_LSEEK_EINVAL(fd, -1, SEEK_SET, pos);
 	EXPECT_LSEEK_EINVAL(fd, LLONG_MIN, SEEK_SET, pos);
@@ -665,25 +665,25 @@ TEST(lseek_negative_einval)
  * fixed_size_llseek() accepts SEEK_SET, SEEK_CUR and SEEK_END only: the
  * device cannot say where its holes are. Pinned.
  */
-TEST(lseek_seek_data_seek_hole_einval)
+TEST_F(device, lseek_seek_data_seek_hole_einval)
 {
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	EXPECT_LSEEK_EINVAL(fd, 0, SEEK_DATA, 0);
 	EXPECT_LSEEK_EINVAL(fd, 0, SEEK_HOLE, 0);
 	EXPECT_LSEEK_EINVAL(fd, 0, 5, 0);
 	close(fd);
 }
 
-TEST(rw_at_end_eof_enospc)
+TEST_F(device, rw_at_end_eof_enospc)
 {
 	off_t size = device_size();
 	struct iovec iov;
 	char buf[64];
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	iov.iov_base = buf;
 	iov.iov_len = sizeof(buf);
 	memset(buf, 0x5e, sizeof(buf));
@@ -710,7 +710,7 @@ TEST(rw_at_end_eof_enospc)
 	close(fd);
 }
 
-TEST(write_crossing_end_short)
+TEST_F(device, write_crossing_end_short)
 {
 	size_t pg = page_bytes();
 	off_t size = device_size(), start = size - (off_t)pg;
@@ -720,7 +720,7 @@ TEST(write_crossing_end_short)
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	pattern_fill(buf, 2 * pg, seed);
 	EXPECT_EQ((ssize_t)pg, pwrite(fd, buf, 2 * pg, start));
 	EXPECT_EQ(-1, device_pattern_mismatch(fd, pg, start, seed));
@@ -748,7 +748,7 @@ TEST(write_crossing_end_short)
 
 /* ---- open flags ---- */
 
-TEST(open_append_einval)
+TEST_F(device, open_append_einval)
 {
 	int modes[] = { O_RDWR, O_WRONLY, O_RDONLY };
 	unsigned int i;
@@ -767,14 +767,14 @@ TEST(open_append_einval)
  * then refuses write() and pwrite() (which appends under O_APPEND) with
  * EINVAL. Reading still works, and clearing O_APPEND restores writing.
  */
-TEST(fcntl_setfl_append_then_write_einval)
+TEST_F(device, fcntl_setfl_append_then_write_einval)
 {
 	uint64_t seed = pattern_seed(__func__);
 	char buf[64];
 	off_t off;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	off = region(_metadata);
 	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
 	ASSERT_EQ(0, fcntl(fd, F_SETFL, O_APPEND));
@@ -796,7 +796,7 @@ TEST(fcntl_setfl_append_then_write_einval)
 }
 
 /* A device has no length to truncate to: O_TRUNC is ignored by the VFS. */
-TEST(open_trunc_no_effect)
+TEST_F(device, open_trunc_no_effect)
 {
 	uint64_t seed = pattern_seed(__func__);
 	size_t size = device_size();
@@ -804,7 +804,7 @@ TEST(open_trunc_no_effect)
 	off_t off;
 	int fd, tfd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	off = region(_metadata);
 	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
 	before = device_allocated_bytes();
@@ -825,7 +825,7 @@ TEST(open_trunc_no_effect)
  * No cache to bypass: the device's address_space has no direct_IO, so the
  * VFS refuses O_DIRECT at open() and at fcntl(F_SETFL) alike.
  */
-TEST(open_direct_einval)
+TEST_F(device, open_direct_einval)
 {
 	int modes[] = { O_RDWR, O_RDONLY, O_WRONLY };
 	unsigned int i;
@@ -838,7 +838,7 @@ TEST(open_direct_einval)
 		}
 		EXPECT_EQ(EINVAL, errno);
 	}
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	errno = 0;
 	EXPECT_EQ(-1, fcntl(fd, F_SETFL, O_DIRECT));
 	EXPECT_EQ(EINVAL, errno);
@@ -847,7 +847,7 @@ TEST(open_direct_einval)
 }
 
 /* Accepted and without effect: the device never blocks, never caches. */
-TEST(open_nonblock_sync_dsync_accepted)
+TEST_F(device, open_nonblock_sync_dsync_accepted)
 {
 	int flags[] = { O_NONBLOCK, O_SYNC, O_DSYNC, O_NONBLOCK | O_SYNC };
 	uint64_t seed = pattern_seed(__func__);

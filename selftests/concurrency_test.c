@@ -17,9 +17,9 @@
  * would lose one side's slots or count twice) (the other test). Each test
  * runs the race itself.
  *
- * Never-allocated pages: the fixture reloads the module for a fresh
- * device (the offsets of other tests are then irrelevant); the teardown
- * reloads it again if a failure left it unloaded. NR_ROUNDS rounds use
+ * Never-allocated pages: the fixture makes the device fresh (all of it
+ * punched, see device_fresh()); the teardown puts back the size and
+ * reloads the module if a failure left it unloaded. NR_ROUNDS rounds use
  * separate ranges to give the race more chances.
  */
 #include <endian.h>

@@ -38,17 +38,17 @@
 #include "procfs.h"
 #include "child.h"
 #include "fixture.h"
-#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_EXEC, k,
-			   4 * NR_PAGES * page_bytes());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
-TEST(exec_new_image_has_no_device_mapping)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, exec_new_image_has_no_device_mapping)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
@@ -57,7 +57,7 @@ TEST(exec_new_image_has_no_device_mapping)
 	char *shared, *priv;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off);
 	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -80,7 +80,7 @@ TEST(exec_new_image_has_no_device_mapping)
 	close(fd);
 }
 
-TEST(exec_inherited_fd_can_be_mapped)
+TEST_F(device, exec_inherited_fd_can_be_mapped)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
@@ -90,7 +90,7 @@ TEST(exec_inherited_fd_can_be_mapped)
 	char *shared;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	/* The fd is inherited, the mapping is not. */
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off);
@@ -114,7 +114,7 @@ TEST(exec_inherited_fd_can_be_mapped)
 	close(fd);
 }
 
-TEST(exec_cloexec_fd_is_closed)
+TEST_F(device, exec_cloexec_fd_is_closed)
 {
 	size_t len = page_bytes();
 	off_t off = region(_metadata, 2);

@@ -30,7 +30,7 @@
  *   (times): no SIGBUS, no kill, the right data, memory accounted.
  *
  * Without CONFIG_FAIL_PAGE_ALLOC (Debian's kernels) the tests are skipped,
- * saying so. The fixture reloads the module for a fresh device, and its
+ * saying so. The fixture makes the device fresh (device_fresh()), and its
  * teardown (in the parent) switches the injection off and reloads the
  * module again.
  */
@@ -176,7 +176,7 @@ FIXTURE_SETUP(fault_inject)
 		{ "verbose", "0" },
 	};
 	unsigned long start, end;
-	char out[512], value[32];
+	char value[32];
 	const char *bad = NULL;
 	size_t i;
 
@@ -186,11 +186,7 @@ FIXTURE_SETUP(fault_inject)
 	if (access(FAIL_PAGE_ALLOC "/require-start", F_OK))
 		SKIP(return, "CONFIG_FAULT_INJECTION_STACKTRACE_FILTER missing: %s/require-start absent, failures cannot be aimed at the module",
 		     FAIL_PAGE_ALLOC);
-	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
-	ASSERT_EQ(0, module_reload(NULL, out, sizeof(out))) {
-		TH_LOG("reload: %s", out);
-	}
-	ASSERT_EQ(0, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	fresh_device(_metadata);
 	ASSERT_EQ(0, guard_install(NULL));
 	ASSERT_EQ(0, module_range(&start, &end)) {
 		TH_LOG("no address for %s in /proc/modules", MMAPDEMO_NAME);

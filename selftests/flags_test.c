@@ -55,7 +55,6 @@
 #include "procfs.h"
 #include "child.h"
 #include "fixture.h"
-#include "layout.h"
 
 #define NR_PAGES	64
 /* An extension flag bit that no kernel defines (yet). */
@@ -63,7 +62,7 @@
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_FLAGS, k, NR_PAGES * page_bytes());
+	return test_region(_metadata, k, NR_PAGES * page_bytes());
 }
 
 /* A fork child writes pattern @seed into [p, p + len) and exits. */
@@ -105,7 +104,9 @@ static long faults_touching(char *p, size_t len, bool write)
 	return after - before;
 }
 
-TEST(flags_fixed_replaces_mapping)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, flags_fixed_replaces_mapping)
 {
 	size_t pg = page_bytes(), len = 4 * pg;
 	off_t off = region(_metadata, 0);
@@ -115,7 +116,7 @@ TEST(flags_fixed_replaces_mapping)
 	char *anon, *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed_dev));
 	anon = mmap(NULL, 3 * len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -147,7 +148,7 @@ TEST(flags_fixed_replaces_mapping)
 	close(fd);
 }
 
-TEST(flags_fixed_noreplace_eexist)
+TEST_F(device, flags_fixed_noreplace_eexist)
 {
 	size_t pg = page_bytes(), len = 4 * pg;
 	off_t off = region(_metadata, 1);
@@ -156,7 +157,7 @@ TEST(flags_fixed_noreplace_eexist)
 	char *p, *q;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
 
@@ -182,7 +183,7 @@ TEST(flags_fixed_noreplace_eexist)
 	close(fd);
 }
 
-TEST(flags_populate_prefaults)
+TEST_F(device, flags_populate_prefaults)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
@@ -190,7 +191,7 @@ TEST(flags_populate_prefaults)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_POPULATE, off);
 	dev_faults = device_attr_read(MMAPDEMO_ATTR_FAULTS);
@@ -217,7 +218,7 @@ TEST(flags_populate_prefaults)
  * MAP_NONBLOCK turns MAP_POPULATE off (since 2.6.23, do_mmap() populates
  * only when (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE).
  */
-TEST(flags_populate_nonblock_still_faults)
+TEST_F(device, flags_populate_nonblock_still_faults)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
@@ -226,7 +227,7 @@ TEST(flags_populate_nonblock_still_faults)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_POPULATE | MAP_NONBLOCK, off);
 	dev_faults = device_attr_read(MMAPDEMO_ATTR_FAULTS);
@@ -245,7 +246,7 @@ TEST(flags_populate_nonblock_still_faults)
 	close(fd);
 }
 
-TEST(flags_map_locked_device)
+TEST_F(device, flags_map_locked_device)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 4);
@@ -254,7 +255,7 @@ TEST(flags_map_locked_device)
 	char *p, *anon;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	lck = status_kb("VmLck");
 	ASSERT_LE(0, lck);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -288,7 +289,7 @@ TEST(flags_map_locked_device)
 	close(fd);
 }
 
-TEST(flags_mlock_device)
+TEST_F(device, flags_mlock_device)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 5);
@@ -296,7 +297,7 @@ TEST(flags_mlock_device)
 	long lck;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	lck = status_kb("VmLck");
 	ASSERT_LE(0, lck);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -325,14 +326,14 @@ TEST(flags_mlock_device)
  * capability it works within RLIMIT_MEMLOCK (checked by mlock_future_ok()
  * against the length, even though the device VMA then is not locked).
  */
-TEST(flags_map_locked_unprivileged_within_rlimit)
+TEST_F(device, flags_map_locked_unprivileged_within_rlimit)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 6);
 	pid_t pid;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	pid = fork_unprivileged(64 * KIB);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -348,7 +349,7 @@ TEST(flags_map_locked_unprivileged_within_rlimit)
 	close(fd);
 }
 
-TEST(flags_noreserve_accepted)
+TEST_F(device, flags_noreserve_accepted)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 7);
@@ -363,7 +364,7 @@ TEST(flags_noreserve_accepted)
 	/* The kernel honours MAP_NORESERVE unless overcommit is "never". */
 	overcommit_never = mode == 2;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_NORESERVE, off);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -383,7 +384,7 @@ TEST(flags_noreserve_accepted)
 	close(fd);
 }
 
-TEST(flags_file_accepted)
+TEST_F(device, flags_file_accepted)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 8);
@@ -393,7 +394,7 @@ TEST(flags_file_accepted)
 
 	/* MAP_FILE is a compatibility flag: it is 0 and changes nothing. */
 	EXPECT_EQ(0, MAP_FILE);
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_FILE, off);
@@ -404,7 +405,7 @@ TEST(flags_file_accepted)
 	close(fd);
 }
 
-TEST(flags_32bit_below_2g)
+TEST_F(device, flags_32bit_below_2g)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 9);
@@ -413,7 +414,7 @@ TEST(flags_32bit_below_2g)
 	char *s, *p, *high;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_32BIT, off);
@@ -440,7 +441,7 @@ TEST(flags_32bit_below_2g)
 	close(fd);
 }
 
-TEST(flags_growsdown_device_einval)
+TEST_F(device, flags_growsdown_device_einval)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 10);
@@ -448,7 +449,7 @@ TEST(flags_growsdown_device_einval)
 	void *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	errno = 0;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_GROWSDOWN, fd, off);
@@ -472,7 +473,7 @@ TEST(flags_growsdown_device_einval)
 	close(fd);
 }
 
-TEST(flags_shared_validate_unknown_eopnotsupp)
+TEST_F(device, flags_shared_validate_unknown_eopnotsupp)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 11);
@@ -480,7 +481,7 @@ TEST(flags_shared_validate_unknown_eopnotsupp)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	errno = 0;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_SHARED_VALIDATE | MAP_UNKNOWN_FLAG, fd, off);
@@ -507,14 +508,14 @@ TEST(flags_shared_validate_unknown_eopnotsupp)
 	close(fd);
 }
 
-TEST(flags_hugetlb_device_einval)
+TEST_F(device, flags_hugetlb_device_einval)
 {
 	size_t len = 2 * MIB;
 	off_t off = region(_metadata, 0);
 	void *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	errno = 0;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_HUGETLB,
 		 fd, off);
@@ -532,7 +533,7 @@ TEST(flags_hugetlb_device_einval)
  * Seed 001's four kinds side by side: anonymous shared / private and
  * device shared / private, each written by a fork child.
  */
-TEST(flags_anonymous_and_device_shared_vs_private)
+TEST_F(device, flags_anonymous_and_device_shared_vs_private)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 12);
@@ -551,7 +552,7 @@ TEST(flags_anonymous_and_device_shared_vs_private)
 	anon_p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANON, -1, 0);
 	ASSERT_NE(MAP_FAILED, anon_p);
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	dev_s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			MAP_SHARED, off);
@@ -591,7 +592,7 @@ TEST(flags_anonymous_and_device_shared_vs_private)
 	close(fd);
 }
 
-TEST(flags_anonymous_ignores_fd)
+TEST_F(device, flags_anonymous_ignores_fd)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 13);
@@ -600,7 +601,7 @@ TEST(flags_anonymous_ignores_fd)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, fd, off);

@@ -40,14 +40,12 @@
 #include "procfs.h"
 #include "child.h"
 #include "fixture.h"
-#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_FORK, k,
-			   4 * NR_PAGES * page_bytes());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
 /* Hand the turn to the other side. */
@@ -67,7 +65,9 @@ static bool turn_wait(int fd)
 	return read(fd, &c, 1) == 1;
 }
 
-TEST(fork_child_inherits_both_mappings)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, fork_child_inherits_both_mappings)
 {
 	size_t len = NR_PAGES * page_bytes(), pg = page_bytes();
 	off_t off_s = region(_metadata, 0), off_p = region(_metadata, 1);
@@ -78,7 +78,7 @@ TEST(fork_child_inherits_both_mappings)
 	int fd, go[2], rc;
 	pid_t pid;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off_s);
 	pattern_fill(shared, len, seed_s);
@@ -129,7 +129,7 @@ TEST(fork_child_inherits_both_mappings)
 	close(fd);
 }
 
-TEST(fork_shared_writes_seen_both_ways)
+TEST_F(device, fork_shared_writes_seen_both_ways)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
@@ -139,7 +139,7 @@ TEST(fork_shared_writes_seen_both_ways)
 	char *shared;
 	pid_t pid;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off);
 	pattern_fill(shared, len, seed);
@@ -169,7 +169,7 @@ TEST(fork_shared_writes_seen_both_ways)
 	close(fd);
 }
 
-TEST(fork_private_writes_isolated_both_ways)
+TEST_F(device, fork_private_writes_isolated_both_ways)
 {
 	size_t len = NR_PAGES * page_bytes(), pg = page_bytes();
 	off_t off = region(_metadata, 3);
@@ -180,7 +180,7 @@ TEST(fork_private_writes_isolated_both_ways)
 	char *priv;
 	pid_t pid;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed_dev));
 	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE, off);

@@ -7,7 +7,7 @@
  * With folio_order=9 the device's 2 MiB folios are mapped with one PMD
  * each; with folio_order=0 the same tests run on 4 KiB folios and PTEs
  * (FilePmdMapped is then 0 throughout). Writers, words and the rules the
- * contents must obey are those of mmapdemo_race_util.h: a word is 0 or a
+ * contents must obey are those of lib/race.h: a word is 0 or a
  * store that had not completed when a removal of its page started; a store
  * that began after the last removal of its page returned is never lost;
  * with all writers stopped every word is exactly its last store.
@@ -37,7 +37,8 @@
  *   pages (and takes new stores), nothing is lost, the second folio stays
  *   PMD-mapped, the VMA count grows by two.
  *
- * The fixture reloads the module for a fresh device, and again afterwards.
+ * The fixture makes the device fresh (device_fresh()) and afterwards puts
+ * back the size the module was loaded with.
  */
 #include <endian.h>
 #include <errno.h>

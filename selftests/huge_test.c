@@ -15,9 +15,9 @@
  * fault for files other than anonymous shmem. The contents are the same.
  *
  * The tests of one kind of mapping skip with the other folio_order. The
- * fixture reloads the module (same arguments) for fresh pages and a zero
- * `faults` counter; the teardown reloads it if a failure left it
- * unloaded.
+ * fixture makes the device fresh (device_fresh(): every folio punched) and
+ * the tests count faults and allocations as differences; the teardown
+ * reloads the module if a failure left it unloaded.
  */
 #include <endian.h>
 #include <errno.h>
@@ -51,7 +51,6 @@
 #include "procfs.h"
 #include "module.h"
 #include "fixture.h"
-#include "layout.h"
 
 #define HUGE_LEN	(4 * MIB)
 
@@ -71,17 +70,16 @@ FIXTURE_SETUP(huge)
 {
 	long long off;
 
-	fresh_device(_metadata);
 	self->order = device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER);
 	ASSERT_LE(0, self->order);
 	self->pmd = self->order == pmd_page_order();
-	off = device_region(_metadata, 8 * MIB, HUGE_LEN);
+	off = device_region(_metadata, HUGE_LEN);
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     device_size() / 1024);
 	self->off = off;
 	self->seed = pattern_seed(_metadata->name);
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = device_fresh(_metadata);
 	TH_LOG("folio_order %lld (PMD order %d)", self->order, pmd_page_order());
 }
 

@@ -23,8 +23,8 @@
  * pointer. Calling it from a 32-bit process is out of scope here: the
  * build machine has no 32-bit libc (-m32 cannot link).
  *
- * The tests that allocate and punch use REGION_OFF (60 MiB, clear of the
- * other programs' regions, see mmapdemo_util.h). RESIZE calls that are
+ * Each test owns a fresh device (device_fresh()); those that allocate and
+ * punch work at its start. RESIZE calls that are
  * meant to fail ask for the current size, so that one accepted by
  * mistake changes nothing.
  */
@@ -61,9 +61,7 @@
 #include "device.h"
 #include "pattern.h"
 #include "fixture.h"
-#include "layout.h"
 
-#define REGION_OFF	(60 * MIB)
 #define REGION_LEN	(2 * MIB)
 
 /* --- the ABI, pinned at build time --- */
@@ -119,7 +117,7 @@ static_assert(MMAPDEMO_FEATURE_PMD_MAPPING == 4, "feature bit 2");
 /* Where this program allocates and punches; the device must hold it. */
 static off_t region(struct __test_metadata *_metadata)
 {
-	long long off = device_region(_metadata, REGION_OFF, REGION_LEN);
+	long long off = device_region(_metadata, REGION_LEN);
 
 	ASSERT_LE(0, off) {
 		TH_LOG("the device (%zu bytes) is smaller than %lu",
@@ -144,11 +142,13 @@ static void expect_region_intact(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, REGION_LEN, off, seed, off));
 }
 
+DEVICE_FIXTURE(device)
+
 /*
  * The numbers a 64-bit and a 32-bit caller both use, written out: the
  * same facts as the static_asserts above, shown in the TAP.
  */
-TEST(ioctl_command_numbers_pinned)
+TEST_F(device, ioctl_command_numbers_pinned)
 {
 	TH_LOG("INFO %#lx RESIZE %#lx PUNCH %#lx",
 	       (unsigned long)MMAPDEMO_IOC_INFO,
@@ -159,10 +159,10 @@ TEST(ioctl_command_numbers_pinned)
 	EXPECT_EQ(0x4018B902UL, (unsigned long)MMAPDEMO_IOC_PUNCH);
 }
 
-TEST(ioctl_info_abi_version_1)
+TEST_F(device, ioctl_info_abi_version_1)
 {
 	struct mmapdemo_info info;
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 
 	info = info_of(_metadata, fd);
 	EXPECT_EQ(1U, info.abi_version);
@@ -171,7 +171,7 @@ TEST(ioctl_info_abi_version_1)
 }
 
 /* size, max_size and folio_order: INFO, sysfs and the module parameters. */
-TEST(ioctl_info_matches_sysfs_and_parameters)
+TEST_F(device, ioctl_info_matches_sysfs_and_parameters)
 {
 	long long order = device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER);
 	struct mmapdemo_info info;
@@ -198,11 +198,11 @@ TEST(ioctl_info_matches_sysfs_and_parameters)
 	close(fd);
 }
 
-TEST(ioctl_info_features)
+TEST_F(device, ioctl_info_features)
 {
 	bool pmd = folio_order_is_pmd();
 	struct mmapdemo_info info;
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 
 	info = info_of(_metadata, fd);
 	EXPECT_TRUE(!!(info.features & MMAPDEMO_FEATURE_RESIZE));
@@ -222,10 +222,10 @@ TEST(ioctl_info_features)
  * one folio when a byte of a hole is written, and shrink when it is
  * punched.
  */
-TEST(ioctl_info_allocated_bytes_tracks_sysfs)
+TEST_F(device, ioctl_info_allocated_bytes_tracks_sysfs)
 {
 	size_t folio = device_folio_bytes();
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = region(_metadata);
 	struct mmapdemo_info info;
 	long long before;
@@ -257,7 +257,7 @@ TEST(ioctl_info_allocated_bytes_tracks_sysfs)
  * (a page past the end), so even a command taken for one of them by
  * mistake would change nothing; the region's data shows that it did not.
  */
-TEST(ioctl_unknown_command_enotty)
+TEST_F(device, ioctl_unknown_command_enotty)
 {
 	static const struct {
 		unsigned long cmd;
@@ -280,7 +280,7 @@ TEST(ioctl_unknown_command_enotty)
 		{ 0, "0" },
 	};
 	uint64_t seed = pattern_seed(__func__);
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
 	size_t size = device_size();
 	__u64 arg[8] = { size, page_bytes() };
@@ -301,10 +301,10 @@ TEST(ioctl_unknown_command_enotty)
 	close(fd);
 }
 
-TEST(ioctl_nonzero_flags_einval)
+TEST_F(device, ioctl_nonzero_flags_einval)
 {
 	uint64_t seed = pattern_seed(__func__);
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
 	size_t size = device_size();
 	struct mmapdemo_resize resize = { .size = size };
@@ -330,10 +330,10 @@ TEST(ioctl_nonzero_flags_einval)
 	close(fd);
 }
 
-TEST(ioctl_nonzero_reserved_einval)
+TEST_F(device, ioctl_nonzero_reserved_einval)
 {
 	uint64_t seed = pattern_seed(__func__);
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
 	size_t size = device_size();
 	struct mmapdemo_resize resize = { .size = size };
@@ -352,10 +352,10 @@ TEST(ioctl_nonzero_reserved_einval)
 	close(fd);
 }
 
-TEST(ioctl_null_pointer_efault)
+TEST_F(device, ioctl_null_pointer_efault)
 {
 	uint64_t seed = pattern_seed(__func__);
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
 	size_t size = device_size();
 
@@ -371,11 +371,11 @@ TEST(ioctl_null_pointer_efault)
  * A pointer to a page that was unmapped, and a structure that begins on a
  * mapped page but ends on the unmapped one after it.
  */
-TEST(ioctl_unmapped_pointer_efault)
+TEST_F(device, ioctl_unmapped_pointer_efault)
 {
 	uint64_t seed = pattern_seed(__func__);
 	size_t pg = page_bytes(), size = device_size();
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
 	char *page;
 
@@ -404,11 +404,11 @@ TEST(ioctl_unmapped_pointer_efault)
  * INFO writes its argument: a read-only page is EFAULT. RESIZE and PUNCH
  * only read theirs, so a read-only page is fine for them (the control).
  */
-TEST(ioctl_info_readonly_buffer_efault)
+TEST_F(device, ioctl_info_readonly_buffer_efault)
 {
 	uint64_t seed = pattern_seed(__func__);
 	size_t pg = page_bytes(), size = device_size();
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
 	struct mmapdemo_resize *resize;
 	struct mmapdemo_punch *punch;
@@ -439,7 +439,7 @@ TEST(ioctl_info_readonly_buffer_efault)
  * RESIZE and PUNCH change the contents: they need a writable file, as
  * ftruncate() and fallocate() do (EBADF). INFO only reads: any open mode.
  */
-TEST(ioctl_rdonly_fd_resize_punch_ebadf)
+TEST_F(device, ioctl_rdonly_fd_resize_punch_ebadf)
 {
 	uint64_t seed = pattern_seed(__func__);
 	int wfd = open_dev(_metadata, O_RDWR | O_CLOEXEC);

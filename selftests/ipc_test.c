@@ -50,7 +50,9 @@ static pid_t spawn_peer(const char *role, off_t off, uint64_t nonce)
 	return spawn_helper(argv, -1);
 }
 
-TEST(ipc_unrelated_processes_exchange_messages)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, ipc_unrelated_processes_exchange_messages)
 {
 	struct ipc_block blk = { 0 };
 	char expect[128];
@@ -60,11 +62,11 @@ TEST(ipc_unrelated_processes_exchange_messages)
 	long long off;
 	int fd, st_ping, st_pong;
 
-	off = device_region(_metadata, OFF_IPC, sizeof(blk));
+	off = device_region(_metadata, sizeof(blk));
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     device_size() / 1024);
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 
 	/* A nonce of this run, so that no earlier block can pass. */
 	nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(now_s() * 1e6);

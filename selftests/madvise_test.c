@@ -43,7 +43,6 @@
 #include "pattern.h"
 #include "procfs.h"
 #include "fixture.h"
-#include "layout.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22
@@ -113,14 +112,14 @@ FIXTURE_SETUP(madvise)
 {
 	int i;
 
-	self->base = device_region(_metadata, OFF_MADVISE, 4 * pmd_bytes());
+	self->base = device_region(_metadata, 4 * pmd_bytes());
 	if (self->base < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     device_size() / 1024);
 	self->seed[0] = pattern_seed(_metadata->name);
 	for (i = 1; i < 3; i++)
 		self->seed[i] = splitmix64(self->seed[i - 1]);
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = device_fresh(_metadata);
 	warm_up();
 }
 

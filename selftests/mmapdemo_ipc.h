@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The exchange of ipc_test through /dev/mmapdemo: the control block at
- * OFF_IPC and its protocol, shared by the test and its helper ipc_peer.
+ * The exchange of ipc_test through /dev/mmapdemo: the control block (at
+ * the offset the test gives) and its protocol, shared by the test and its
+ * helper ipc_peer.
  *
  * The test writes the block with write() (nonce, state IPC_IDLE); two
  * ipc_peer processes, ping and pong, each map the device themselves and
@@ -13,7 +14,6 @@
 #define MMAPDEMO_IPC_H
 
 #include "child.h"
-#include "layout.h"
 
 struct ipc_block {
 	uint64_t nonce;

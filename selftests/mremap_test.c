@@ -47,7 +47,6 @@
 #include "procfs.h"
 #include "access.h"
 #include "fixture.h"
-#include "layout.h"
 
 FIXTURE(mremap) {
 	int fd;
@@ -67,7 +66,7 @@ FIXTURE_SETUP(mremap)
 {
 	long long off;
 
-	off = device_region(_metadata, OFF_MREMAP, 2 * pmd_bytes());
+	off = device_region(_metadata, 2 * pmd_bytes());
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     device_size() / 1024);
@@ -78,7 +77,7 @@ FIXTURE_SETUP(mremap)
 	/* Unique per test and run: no earlier test's data can pass. */
 	self->seed = pattern_seed(_metadata->name);
 	self->vmas0 = device_attr_read(MMAPDEMO_ATTR_VMAS);
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = device_fresh(_metadata);
 	self->map = map_dev(_metadata, self->fd, self->len,
 			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
 	self->map_len = self->len;

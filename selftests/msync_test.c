@@ -39,7 +39,6 @@
 #include "device.h"
 #include "pattern.h"
 #include "fixture.h"
-#include "layout.h"
 
 /* A 2 MiB MAP_SHARED mapping of the test's region. */
 FIXTURE(mapping) {
@@ -51,14 +50,14 @@ FIXTURE(mapping) {
 
 FIXTURE_SETUP(mapping)
 {
-	long long off = device_region(_metadata, OFF_MSYNC, pmd_bytes());
+	long long off = device_region(_metadata, pmd_bytes());
 
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     device_size() / 1024);
 	self->off = off;
 	self->len = pmd_bytes();
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = device_fresh(_metadata);
 	self->map = map_dev(_metadata, self->fd, self->len,
 			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
 }

@@ -44,7 +44,6 @@
 #include "procfs.h"
 #include "access.h"
 #include "fixture.h"
-#include "layout.h"
 
 FIXTURE(cut) {
 	int fd;
@@ -84,7 +83,7 @@ FIXTURE_SETUP(cut)
 	long long off;
 	int n;
 
-	off = device_region(_metadata, OFF_MUNMAP, 3 * pmd_bytes());
+	off = device_region(_metadata, 3 * pmd_bytes());
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
 		     device_size() / 1024);
@@ -103,7 +102,7 @@ FIXTURE_SETUP(cut)
 	self->seed_before = pattern_seed(_metadata->name);
 	self->seed_after = splitmix64(self->seed_before);
 
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = device_fresh(_metadata);
 	self->vmas0 = device_attr_read(MMAPDEMO_ATTR_VMAS);
 	ASSERT_LE(0, self->vmas0);
 	self->map = map_dev(_metadata, self->fd, self->len,

@@ -36,17 +36,17 @@
 #include "device.h"
 #include "pattern.h"
 #include "fixture.h"
-#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_PRIVATE, k,
-			   4 * NR_PAGES * page_bytes());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
-TEST(private_read_sees_device_content)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, private_read_sees_device_content)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
@@ -54,7 +54,7 @@ TEST(private_read_sees_device_content)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 		    off);
@@ -70,7 +70,7 @@ TEST(private_read_sees_device_content)
 	close(fd);
 }
 
-TEST(private_write_stays_private)
+TEST_F(device, private_write_stays_private)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
@@ -79,7 +79,7 @@ TEST(private_write_stays_private)
 	char *priv, *other_priv, *shared;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE, off);
@@ -104,7 +104,7 @@ TEST(private_write_stays_private)
 	close(fd);
 }
 
-TEST(private_dontneed_shows_device_content_again)
+TEST_F(device, private_dontneed_shows_device_content_again)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
@@ -113,7 +113,7 @@ TEST(private_dontneed_shows_device_content_again)
 	char *priv;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE, off);

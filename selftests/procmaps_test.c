@@ -35,14 +35,12 @@
 #include "device.h"
 #include "procfs.h"
 #include "fixture.h"
-#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_PROCMAPS, k,
-			   4 * NR_PAGES * page_bytes());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
 /* Find the maps line of [p, p + len) and check that it covers exactly it. */
@@ -55,7 +53,9 @@ static void find_line(struct __test_metadata *_metadata, void *p, size_t len,
 	ASSERT_EQ((unsigned long)p + len, e->end);
 }
 
-TEST(procmaps_lists_device_path)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, procmaps_lists_device_path)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
@@ -65,7 +65,7 @@ TEST(procmaps_lists_device_path)
 	int fd;
 
 	ASSERT_EQ(0, stat(MMAPDEMO_DEVICE_PATH, &st));
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    off);
 	find_line(_metadata, p, len, &e);
@@ -82,7 +82,7 @@ TEST(procmaps_lists_device_path)
 	munmap(p, len);
 }
 
-TEST(procmaps_shows_offset)
+TEST_F(device, procmaps_shows_offset)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off_s = region(_metadata, 1) + 5 * page_bytes();
@@ -93,7 +93,7 @@ TEST(procmaps_shows_offset)
 	void *s, *p, *far;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    off_s);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
@@ -118,7 +118,7 @@ TEST(procmaps_shows_offset)
 	close(fd);
 }
 
-TEST(procmaps_shared_flag_s)
+TEST_F(device, procmaps_shared_flag_s)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
@@ -126,7 +126,7 @@ TEST(procmaps_shared_flag_s)
 	int fd, rofd;
 	void *rw, *ro;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	rofd = open_dev(_metadata, O_RDONLY);
 	rw = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		     off);
@@ -147,7 +147,7 @@ TEST(procmaps_shared_flag_s)
 	close(rofd);
 }
 
-TEST(procmaps_private_flag_p)
+TEST_F(device, procmaps_private_flag_p)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
@@ -155,7 +155,7 @@ TEST(procmaps_private_flag_p)
 	void *rw, *ro;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	rw = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 		     off);
 	ro = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, off);

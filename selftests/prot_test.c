@@ -44,17 +44,17 @@
 #include "access.h"
 #include "mounts.h"
 #include "fixture.h"
-#include "layout.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_PROT, k,
-			   4 * NR_PAGES * page_bytes());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
-TEST(prot_rdonly_fd_shared_write_eacces)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, prot_rdonly_fd_shared_write_eacces)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
@@ -76,7 +76,7 @@ TEST(prot_rdonly_fd_shared_write_eacces)
 	close(fd);
 }
 
-TEST(prot_rdonly_fd_private_write_allowed)
+TEST_F(device, prot_rdonly_fd_private_write_allowed)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
@@ -99,7 +99,7 @@ TEST(prot_rdonly_fd_private_write_allowed)
 	close(rwfd);
 }
 
-TEST(prot_mprotect_write_on_rdonly_shared_eacces)
+TEST_F(device, prot_mprotect_write_on_rdonly_shared_eacces)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
@@ -125,7 +125,7 @@ TEST(prot_mprotect_write_on_rdonly_shared_eacces)
 	close(rwfd);
 }
 
-TEST(prot_none_access_segv)
+TEST_F(device, prot_none_access_segv)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
@@ -134,7 +134,7 @@ TEST(prot_none_access_segv)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_NONE, MAP_SHARED, off);
 
@@ -155,7 +155,7 @@ TEST(prot_none_access_segv)
 	close(fd);
 }
 
-TEST(prot_read_mapping_write_segv)
+TEST_F(device, prot_read_mapping_write_segv)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 4);
@@ -164,7 +164,7 @@ TEST(prot_read_mapping_write_segv)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
 	/* Mapped and readable first, so the write is the only problem. */
@@ -203,7 +203,7 @@ static void put_code(unsigned char code[6], uint32_t value)
 }
 #endif
 
-TEST(prot_exec_runs_code_from_device)
+TEST_F(device, prot_exec_runs_code_from_device)
 {
 #ifdef __x86_64__
 	struct exec_mounts m;
@@ -263,7 +263,7 @@ TEST(prot_exec_runs_code_from_device)
 #endif
 }
 
-TEST(prot_exec_noexec_mount_eperm)
+TEST_F(device, prot_exec_noexec_mount_eperm)
 {
 	struct exec_mounts m;
 	size_t len = page_bytes();

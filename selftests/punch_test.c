@@ -25,8 +25,8 @@
  *   past the end, or lying wholly past it, is not an error: beyond the
  *   end there is nothing to do.
  *
- * Each test starts from a fresh device (module reloaded with the run's
- * arguments: nothing allocated, no faults counted) and works at OFF. The
+ * Each test starts from a fresh device (device_fresh(): all of it punched,
+ * nothing allocated) and works at OFF. The
  * teardown checks that the size did not change and leaves the module
  * loaded with the run's arguments.
  */
@@ -72,13 +72,7 @@ FIXTURE(punch) {
 
 FIXTURE_SETUP(punch)
 {
-	char out[512];
-
-	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
-	ASSERT_EQ(0, module_reload(NULL, out, sizeof(out))) {
-		TH_LOG("reload: %s", out);
-	}
-	ASSERT_EQ(0, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	fresh_device(_metadata);
 	self->size = device_size();
 }
 

@@ -6,7 +6,7 @@
  * The device is resized to REGION (8 MiB: four 2 MiB folios with
  * folio_order=9, 2048 pages with folio_order=0). Four writers store into
  * every page all the time, each into its own word (see
- * mmapdemo_race_util.h): one thread of the test through a shared mapping,
+ * lib/race.h): one thread of the test through a shared mapping,
  * one with pwrite(), and one thread in each of two forked processes, each
  * through its own mapping of its own open file. A reader thread in every
  * process checks every word through its mapping (and the test's reader also
@@ -40,8 +40,8 @@
  * punch_and_resize_race_each_other: both at once from two threads; the
  *   intact rule then only holds at the end (a removal may be running).
  *
- * The fixture reloads the module for a fresh device, and again afterwards,
- * which restores the run's size.
+ * The fixture makes the device fresh (device_fresh()) and afterwards puts
+ * back the size the module was loaded with.
  */
 #include <endian.h>
 #include <errno.h>

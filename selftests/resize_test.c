@@ -25,8 +25,8 @@
  *   (0 / ENOSPC) follow the new size; the module parameter `size` keeps
  *   the value the module was loaded with.
  *
- * Every test starts from a fresh device (the module is reloaded with the
- * run's arguments: nothing allocated). The teardown, in the parent so
+ * Every test starts from a fresh device (device_fresh(): all of it
+ * punched, nothing allocated). The teardown, in the parent so
  * that it also runs after a crash, resizes the device back to the size
  * it was loaded with (other programs expect it) or reloads the module.
  */
@@ -74,15 +74,9 @@ FIXTURE(resize) {
 
 FIXTURE_SETUP(resize)
 {
-	char out[512];
-
-	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
-	ASSERT_EQ(0, module_reload(NULL, out, sizeof(out))) {
-		TH_LOG("reload: %s", out);
-	}
+	fresh_device(_metadata);
 	self->module_param_size = module_param_size();
 	ASSERT_EQ(self->module_param_size, device_size());
-	ASSERT_EQ(0, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	if (device_size() < WORK_LEN)
 		SKIP(return, "the device (%zu KiB) is smaller than %lu KiB",
 		     device_size() / KIB, WORK_LEN / KIB);

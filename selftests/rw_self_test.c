@@ -54,9 +54,7 @@
 #include "child.h"
 #include "module.h"
 #include "fixture.h"
-#include "layout.h"
 
-#define RW_OFF		(8 * MIB)
 #define NR_CHUNKS	14
 #define CHILD_ALARM_S	20
 #define CHILD_WAIT_S	30
@@ -267,7 +265,6 @@ FIXTURE_SETUP(rw_self)
 	int k, nr_pre = 0, nr_fresh = 0;
 	long long base;
 
-	fresh_device(_metadata);
 	ASSERT_LT(0UL, folio);
 	chunk = 16 * psize;
 	n_io = 2 * psize + 120;
@@ -278,7 +275,7 @@ FIXTURE_SETUP(rw_self)
 	pre_len = align_up(nr_pre * chunk, folio);
 	fresh_stride = align_up(chunk, folio);
 	total = pre_len + (NR_CHUNKS - nr_pre) * fresh_stride;
-	base = device_region(_metadata, RW_OFF, total);
+	base = device_region(_metadata, total);
 	if (base < 0)
 		SKIP(return, "needs %zu KiB of device, it has %zu KiB",
 		     total / 1024, device_size() / 1024);
@@ -290,7 +287,7 @@ FIXTURE_SETUP(rw_self)
 	}
 	ASSERT_LE(4 * o_io + n_io + d_ovl, chunk);
 
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = device_fresh(_metadata);
 	for (k = 0; k < NR_CHUNKS; k++) {
 		if (!chunk_prefilled[k])
 			continue;

@@ -29,11 +29,11 @@
  *   gives it back. No memory.max is set: the memcg OOM killer's report
  *   would fail the run.
  *
- * Tests that need a fresh device or fresh pages reload the module or
- * punch their region (REGION_OFF, 56 MiB, clear of the other programs'
- * regions). The teardown, in the parent so that it also runs after a
- * crash, removes the cgroup (and what it set up for it) and leaves the
- * module loaded with the run's arguments at its load-time size.
+ * Every test starts from a fresh device (device_fresh()); those about what
+ * a load leaves behind reload the module. The teardown, in the parent so
+ * that it also runs after a crash, removes the cgroup (and what it set up
+ * for it) and leaves the module loaded with the run's arguments at its
+ * load-time size.
  */
 
 #include <dirent.h>
@@ -71,9 +71,7 @@
 #include "module.h"
 #include "kmsg.h"
 #include "fixture.h"
-#include "layout.h"
 
-#define REGION_OFF	(56 * MIB)
 #define REGION_LEN	(4 * MIB)
 #define CG_LEN		(8 * MIB)
 
@@ -94,6 +92,7 @@ FIXTURE_SETUP(security)
 	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
 	ASSERT_TRUE(module_loaded());
 	memset(self, 0, sizeof(*self));
+	close(device_fresh(_metadata));
 }
 
 static int write_text(const char *path, const char *text)
@@ -146,7 +145,7 @@ FIXTURE_TEARDOWN_PARENT(security)
 
 static off_t region(struct __test_metadata *_metadata)
 {
-	long long off = device_region(_metadata, REGION_OFF, REGION_LEN);
+	long long off = device_region(_metadata, REGION_LEN);
 
 	ASSERT_LE(0, off) {
 		TH_LOG("the device (%zu bytes) is too small", device_size());
@@ -497,7 +496,7 @@ TEST_F(security, device_node_0600_root_root)
 }
 
 /*
- * fork_unprivileged() (mmapdemo_util.h) checks O_RDWR itself (exit 12);
+ * fork_unprivileged() (lib/child.h) checks O_RDWR itself (exit 12);
  * then O_RDONLY and O_WRONLY, and delete_module() without
  * CAP_SYS_MODULE.
  */

@@ -37,15 +37,13 @@
 #include "pattern.h"
 #include "child.h"
 #include "fixture.h"
-#include "layout.h"
 
 #define NR_PAGES	4
 
-/* Region @k of this program's slot: 4 * NR_PAGES pages each. */
+/* Region @k of the device: 4 * NR_PAGES pages each. */
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_SHARED, k,
-			   4 * NR_PAGES * page_bytes());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
 static void *map_shared(struct __test_metadata *_metadata, int fd,
@@ -55,7 +53,9 @@ static void *map_shared(struct __test_metadata *_metadata, int fd,
 		       off);
 }
 
-TEST(shared_write_seen_by_second_mapping)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, shared_write_seen_by_second_mapping)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
@@ -87,7 +87,7 @@ TEST(shared_write_seen_by_second_mapping)
  * The other process is a fresh program (exec_probe) that opens and maps the
  * device itself: nothing is inherited from this process.
  */
-TEST(shared_write_seen_by_other_process)
+TEST_F(device, shared_write_seen_by_other_process)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
@@ -97,7 +97,7 @@ TEST(shared_write_seen_by_other_process)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_shared(_metadata, fd, len, off);
 	pattern_fill(p, len, seed);
 
@@ -134,7 +134,7 @@ TEST(shared_write_seen_by_other_process)
 	close(fd);
 }
 
-TEST(shared_write_seen_by_read)
+TEST_F(device, shared_write_seen_by_read)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
@@ -143,7 +143,7 @@ TEST(shared_write_seen_by_read)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_shared(_metadata, fd, len, off);
 	buf = malloc(len);
 	ASSERT_NE(NULL, buf);
@@ -162,7 +162,7 @@ TEST(shared_write_seen_by_read)
 	close(fd);
 }
 
-TEST(shared_write_syscall_seen_by_mappings)
+TEST_F(device, shared_write_syscall_seen_by_mappings)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
@@ -171,7 +171,7 @@ TEST(shared_write_syscall_seen_by_mappings)
 	char *a, *b;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	a = map_shared(_metadata, fd, len, off);
 	b = map_shared(_metadata, fd, len, off);
 	/* a has PTEs already, b is faulted in only after the write. */

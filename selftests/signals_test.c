@@ -58,7 +58,7 @@ FIXTURE_SETUP(last_page)
 	self->off = size - self->psize;
 	/* Unique per test and run: no earlier test's data can pass. */
 	self->seed = pattern_seed(_metadata->name);
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = device_fresh(_metadata);
 	self->map = map_dev(_metadata, self->fd, 2 * self->psize,
 			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
 }

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <unistd.h>
 
 #include "access.h"
 #include "device.h"
@@ -93,6 +94,70 @@ static inline void setup_exec_mounts(struct __test_metadata *_metadata,
 }
 
 /*
+ * Make the device this test's own: at the size the module was loaded with,
+ * all of it PUNCHed, so that it reads zeros and allocated_bytes is 0. Tests
+ * then work from offset 0 and take fault and allocation figures as
+ * differences. Returns an O_RDWR fd of the device.
+ */
+static inline int device_fresh(struct __test_metadata *_metadata)
+{
+	size_t want = module_param_size();
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+
+	ASSERT_LT(0UL, want);
+	if (device_size() != want)
+		resize_dev(_metadata, fd, want);
+	/* A range past the end is no error: every folio goes, whole. */
+	punch_dev(_metadata, fd, 0, align_up(want, pmd_bytes()));
+	ASSERT_EQ(0, device_allocated_bytes());
+	return fd;
+}
+
+/*
+ * Offset of region @k of @len bytes in the test's own device: k * len,
+ * failing the test if the device is too small for it.
+ */
+static inline off_t test_region(struct __test_metadata *_metadata, int k,
+				size_t len)
+{
+	ASSERT_GE(device_size(), (k + 1) * len) {
+		TH_LOG("device too small: %zu bytes", device_size());
+	}
+	return (off_t)(k * len);
+}
+
+/*
+ * Whether the device can hold a region of @len bytes at offset 0: 0, or
+ * -1 if it is too small (the test skips); a missing device fails it.
+ */
+static inline long long device_region(struct __test_metadata *_metadata,
+				      size_t len)
+{
+	ASSERT_LT(0UL, device_size());
+	return device_size() >= len ? 0 : -1;
+}
+
+/*
+ * A fixture whose tests own the device (see device_fresh()): self->fd is
+ * an O_RDWR fd of it; the teardown puts the device back at the size the
+ * module was loaded with.
+ */
+#define DEVICE_FIXTURE(fixture_name)						\
+	FIXTURE(fixture_name) {							\
+		int fd;								\
+	};									\
+										\
+	FIXTURE_SETUP(fixture_name)						\
+	{									\
+		self->fd = device_fresh(_metadata);				\
+	}									\
+										\
+	FIXTURE_TEARDOWN_PARENT(fixture_name)					\
+	{									\
+		module_restore(false);						\
+	}
+
+/*
  * Reload the module with @args (NULL: the run's arguments): a fresh
  * device, nothing allocated, all zeros, no faults counted. The fixture's
  * teardown must be a FIXTURE_TEARDOWN_PARENT() (so it also runs after a
@@ -111,13 +176,16 @@ static inline void fresh_module(struct __test_metadata *_metadata,
 	ASSERT_EQ(0, device_allocated_bytes());
 }
 
-/* fresh_module() with the run's arguments. */
+/*
+ * For fixtures that need no fd of their own: device_fresh(), the fd
+ * closed.
+ */
 static inline void fresh_device(struct __test_metadata *_metadata)
 {
-	fresh_module(_metadata, NULL);
+	close(device_fresh(_metadata));
 }
 
-/* A fixture that only provides a fresh device (see fresh_device()). */
+/* A fixture that only provides a fresh device (see device_fresh()). */
 #define FRESH_DEVICE_FIXTURE(fixture_name)					\
 	FIXTURE(fixture_name) {};						\
 										\
@@ -128,14 +196,13 @@ static inline void fresh_device(struct __test_metadata *_metadata)
 										\
 	FIXTURE_TEARDOWN_PARENT(fixture_name)					\
 	{									\
-		module_ensure_loaded();						\
+		module_restore(false);						\
 	}
 
 /*
  * A fresh device for the race tests, and the run's device again afterwards:
- * the setup reloads the module (nothing allocated, all zeros), the teardown
- * (in the parent, after the test and all its threads are gone) reloads it
- * again, which also undoes any RESIZE the test left behind.
+ * the teardown (in the parent, after the test and all its threads are
+ * gone) undoes any RESIZE the test left behind.
  */
 #define RACE_DEVICE_FIXTURE(fixture_name)					\
 	FIXTURE(fixture_name) {};						\
@@ -148,8 +215,7 @@ static inline void fresh_device(struct __test_metadata *_metadata)
 										\
 	FIXTURE_TEARDOWN_PARENT(fixture_name)					\
 	{									\
-		module_restore(true);						\
-		module_ensure_loaded();						\
+		module_restore(false);						\
 	}
 
 #endif /* MMAPDEMO_FIXTURE_H */
