@@ -630,7 +630,7 @@ TEST_F(device, rw_offset_plus_length_overflow_einval)
 
 TEST_F(device, lseek_beyond_end_einval)
 {
-	off_t size = device_size(), pos = 4096;
+	off_t size = device_size(), pos = page_bytes();
 	int fd;
 
 	fd = self->fd;
@@ -647,7 +647,7 @@ TEST_F(device, lseek_beyond_end_einval)
 
 TEST_F(device, lseek_negative_einval)
 {
-	off_t size = device_size(), pos = 4096;
+	off_t size = device_size(), pos = page_bytes();
 	int fd;
 
 	fd = self->fd;

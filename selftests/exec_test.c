@@ -90,7 +90,8 @@ TEST_F(device, exec_inherited_fd_can_be_mapped)
 	char *shared;
 	int fd;
 
-	fd = self->fd;
+	/* Not the fixture's fd: that one is O_CLOEXEC. */
+	fd = open_dev(_metadata, O_RDWR);
 	/* The fd is inherited, the mapping is not. */
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off);

@@ -510,7 +510,7 @@ TEST_F(device, flags_shared_validate_unknown_eopnotsupp)
 
 TEST_F(device, flags_hugetlb_device_einval)
 {
-	size_t len = 2 * MIB;
+	size_t len = pmd_bytes();
 	off_t off = region(_metadata, 0);
 	void *p;
 	int fd;

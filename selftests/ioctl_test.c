@@ -62,7 +62,8 @@
 #include "pattern.h"
 #include "fixture.h"
 
-#define REGION_LEN	(2 * MIB)
+/* One PMD: a whole folio with either folio order. */
+#define REGION_LEN	pmd_bytes()
 
 /* --- the ABI, pinned at build time --- */
 

@@ -391,7 +391,7 @@ TEST_F(resize, resize_invalid_size_einval)
 	/* Above max_size: by a page, twice as much, and page aligned. */
 	bad[7] = info.max_size + pg;
 	bad[8] = info.max_size * 2;
-	bad[9] = align_up(info.max_size + 1, 2 * MIB);
+	bad[9] = align_up(info.max_size + 1, pmd_bytes());
 	fill_dev(_metadata, fd, MIB, seed);
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
@@ -441,9 +441,11 @@ TEST_F(resize, resize_accepts_one_page_and_max_size)
 static void expect_size_everywhere(struct __test_metadata *_metadata, int fd,
 				   int old_fd, size_t size)
 {
-	unsigned char buf[2 * 4096];
+	size_t pg = page_bytes();
+	unsigned char *buf = calloc(2, pg);
 	struct mmapdemo_info info;
 
+	ASSERT_NE(NULL, buf);
 	info = info_of(_metadata, fd);
 	EXPECT_EQ(size, info.size);
 	EXPECT_EQ(size, device_size());
@@ -458,14 +460,15 @@ static void expect_size_everywhere(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(-1, pwrite(fd, buf, 1, size));
 	EXPECT_EQ(ENOSPC, errno);
 	/* Crossing the end: short, up to the end. */
-	EXPECT_EQ(4096, pwrite(fd, buf, sizeof(buf), size - 4096));
-	EXPECT_EQ(4096, pread(old_fd, buf, sizeof(buf), size - 4096));
+	EXPECT_EQ((ssize_t)pg, pwrite(fd, buf, 2 * pg, size - pg));
+	EXPECT_EQ((ssize_t)pg, pread(old_fd, buf, 2 * pg, size - pg));
 	/* read()/write() at the file position (at the end) too. */
 	ASSERT_EQ((off_t)size, lseek(fd, 0, SEEK_END));
 	EXPECT_EQ(0, read(fd, buf, 1));
 	errno = 0;
 	EXPECT_EQ(-1, write(fd, buf, 1));
 	EXPECT_EQ(ENOSPC, errno);
+	free(buf);
 }
 
 TEST_F(resize, resize_size_seen_by_lseek_sysfs_info_read_write)
@@ -474,7 +477,6 @@ TEST_F(resize, resize_size_seen_by_lseek_sysfs_info_read_write)
 	size_t shrunk = 5 * MIB + 2 * pg, grown = 9 * MIB + pg;
 	int fd, old_fd;
 
-	ASSERT_EQ(4096UL, pg);
 	/* Opened before any resize: it sees the new sizes as well. */
 	old_fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);

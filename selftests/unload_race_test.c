@@ -67,7 +67,7 @@
 #include "race.h"
 
 #define ROUNDS		6
-#define MAP_LEN		(2 * MIB)
+#define MAP_LEN		pmd_bytes()
 #define HANG_S		40.0	/* a hang guard, never reached when it works */
 
 /* Shared between the test and the holders. */
