@@ -138,15 +138,12 @@ static inline long long device_region(struct __test_metadata *_metadata,
 }
 
 /*
- * A fixture whose tests own the device (see device_fresh()): self->fd is
- * an O_RDWR fd of it; the teardown puts the device back at the size the
- * module was loaded with.
+ * The setup and teardown of a fixture whose tests own the device (see
+ * device_fresh()); its FIXTURE() must have an int fd, which the setup sets
+ * to an O_RDWR | O_CLOEXEC fd of the device. The teardown puts the device
+ * back at the size the module was loaded with. For fixtures with variants.
  */
-#define DEVICE_FIXTURE(fixture_name)						\
-	FIXTURE(fixture_name) {							\
-		int fd;								\
-	};									\
-										\
+#define DEVICE_FIXTURE_SETUP(fixture_name)					\
 	FIXTURE_SETUP(fixture_name)						\
 	{									\
 		self->fd = device_fresh(_metadata);				\
@@ -156,6 +153,14 @@ static inline long long device_region(struct __test_metadata *_metadata,
 	{									\
 		module_restore(false);						\
 	}
+
+/* A fixture with nothing but the device: self->fd (see above). */
+#define DEVICE_FIXTURE(fixture_name)						\
+	FIXTURE(fixture_name) {							\
+		int fd;								\
+	};									\
+										\
+	DEVICE_FIXTURE_SETUP(fixture_name)
 
 /*
  * Reload the module with @args (NULL: the run's arguments): a fresh
