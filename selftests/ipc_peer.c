@@ -33,7 +33,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "mmapdemo_ipc.h"
+#include "ipc.h"
 #include "device.h"
 
 static const char *role = "";

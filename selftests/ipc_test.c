@@ -34,7 +34,7 @@
 #include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "mmapdemo_ipc.h"
+#include "ipc.h"
 #include "device.h"
 #include "child.h"
 #include "fixture.h"

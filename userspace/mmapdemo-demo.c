@@ -321,7 +321,7 @@ static void nap(void)
 }
 
 /* Wait for the child to exit; on timeout kill it. Returns its status. */
-static int wait_child(pid_t pid, int *status)
+static int reap_child(pid_t pid, int *status)
 {
 	long long deadline = now_ms() + WAIT_TIMEOUT_MS;
 	pid_t done;
@@ -345,7 +345,7 @@ static bool child_succeeded(pid_t pid, const char *who)
 {
 	int status = 0;
 
-	if (wait_child(pid, &status) < 0) {
+	if (reap_child(pid, &status) < 0) {
 		fail("waiting for the %s (pid %d)", who, pid);
 		return false;
 	}
@@ -386,7 +386,7 @@ static void set_state(struct exchange *ex, enum exchange_state state)
 	__atomic_store_n(&ex->state, state, __ATOMIC_RELEASE);
 }
 
-/* Has @child exited? It stays a zombie, for wait_child() to reap. */
+/* Has @child exited? It stays a zombie, for reap_child() to reap. */
 static bool peer_exited(pid_t child)
 {
 	siginfo_t info = { 0 };
