@@ -15,10 +15,13 @@
 #include "attr.h"
 #include "sizes.h"
 
+/* MMAPDEMO_IOC_INFO into *@info (zeroed first): 0 or -errno. */
 int device_info_read(int fd, struct mmapdemo_info *info);
 
+/* MMAPDEMO_IOC_RESIZE to @size: 0 or -errno. */
 int device_resize(int fd, uint64_t size);
 
+/* MMAPDEMO_IOC_PUNCH of [@offset, @offset + @length): 0 or -errno. */
 int device_punch(int fd, uint64_t offset, uint64_t length);
 
 /* An ioctl with any command and argument: 0 or -errno. */
@@ -30,27 +33,27 @@ size_t device_size(void);
 /* Bytes of one device folio: PAGE_SIZE << folio_order; 0 when unknown. */
 size_t device_folio_bytes(void);
 
+/* Whether the device's folios are PMD-sized (folio_order is the PMD's). */
 bool folio_order_is_pmd(void);
 
+/* open() of /dev/mmapdemo with @flags: the fd, or -1 (errno). */
 int device_open(int flags);
 
 /* Read MAJOR:MINOR of the misc device from sysfs. 0 or -1. */
 int device_devt(dev_t *devt);
 
+/* The sysfs counters allocated_bytes and faults; -1 when unreadable. */
 long long device_allocated_bytes(void);
-
 long long device_faults(void);
 
 /*
  * Bytes of the folios lying wholly inside [start, end): what a punch of
  * that range frees.
  */
-uint64_t whole_folio_bytes(uint64_t start, uint64_t end,
-			   uint64_t folio);
+uint64_t whole_folio_bytes(uint64_t start, uint64_t end, uint64_t folio);
 
 /* pwrite()/pread() the whole buffer or fail: 0 or -1. */
 int pwrite_all(int fd, const void *buf, size_t len, off_t off);
-
 int pread_all(int fd, void *buf, size_t len, off_t off);
 
 /* Write bytes @pos.. of pattern @seed into the device at @off (pwrite()). */

@@ -162,7 +162,8 @@ bool race_decode(struct race_state *s, uint64_t p,
 		 unsigned int w, uint64_t v, uint64_t *seq);
 
 /* Record the first failure and stop everything. */
-void race_fail(struct race_state *s, const char *fmt, ...);
+void race_fail(struct race_state *s, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 bool race_failed(struct race_state *s);
 
