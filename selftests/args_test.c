@@ -11,15 +11,43 @@
  * - "a non-NULL addr is a hint; Linux places the mapping at a nearby page
  *   boundary": a free, unaligned hint is used rounded down to its page.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "access.h"
+#include "fixture.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_ARGS, k,
-			   4 * NR_PAGES * page_size());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
 /*
@@ -45,7 +73,7 @@ static char *free_range(struct __test_metadata *_metadata, size_t len)
 static char *map_before_free_pages(struct __test_metadata *_metadata,
 				   int fd, size_t len, off_t off)
 {
-	char *want = free_range(_metadata, 4 * page_size());
+	char *want = free_range(_metadata, 4 * page_bytes());
 	char *p = mmap(want, len, PROT_READ | PROT_WRITE,
 		       MAP_SHARED | MAP_FIXED_NOREPLACE, fd, off);
 
@@ -53,16 +81,18 @@ static char *map_before_free_pages(struct __test_metadata *_metadata,
 	return p;
 }
 
-TEST(args_unaligned_offset_einval)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, args_unaligned_offset_einval)
 {
-	size_t pg = page_size(), len = NR_PAGES * pg;
+	size_t pg = page_bytes(), len = NR_PAGES * pg;
 	off_t base = region(_metadata, 0);
 	off_t bad[] = { 1, 512, (off_t)pg / 2, (off_t)pg - 1, (off_t)pg + 1 };
 	unsigned int i;
 	void *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
 		errno = 0;
 		p = mmap(NULL, len, PROT_READ, MAP_SHARED, fd, base + bad[i]);
@@ -82,13 +112,13 @@ TEST(args_unaligned_offset_einval)
 	close(fd);
 }
 
-TEST(args_zero_length_einval)
+TEST_F(device, args_zero_length_einval)
 {
 	off_t off = region(_metadata, 1);
 	void *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	errno = 0;
 	p = mmap(NULL, 0, PROT_READ | PROT_WRITE, MAP_SHARED, fd, off);
 	EXPECT_EQ(MAP_FAILED, p);
@@ -100,9 +130,9 @@ TEST(args_zero_length_einval)
 	close(fd);
 }
 
-TEST(args_length_rounded_up_to_page)
+TEST_F(device, args_length_rounded_up_to_page)
 {
-	size_t pg = page_size(), len = pg + 100;
+	size_t pg = page_bytes(), len = pg + 100;
 	off_t off = region(_metadata, 2);
 	uint64_t seed = pattern_seed(__func__);
 	struct maps_entry e;
@@ -110,7 +140,7 @@ TEST(args_length_rounded_up_to_page)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_before_free_pages(_metadata, fd, len, off);
 
 	/* The VMA is two whole pages. */
@@ -119,7 +149,7 @@ TEST(args_length_rounded_up_to_page)
 
 	/* The tail of the second page, past len, is device memory. */
 	pattern_fill(p + len, 2 * pg - len, seed);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, 2 * pg - len, off + len, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, 2 * pg - len, off + len, seed));
 	p[2 * pg - 1] = 0x7e;
 	ASSERT_EQ(1, pread(fd, &c, 1, off + 2 * pg - 1));
 	EXPECT_EQ(0x7e, c);
@@ -128,15 +158,15 @@ TEST(args_length_rounded_up_to_page)
 	close(fd);
 }
 
-TEST(args_page_after_rounded_length_segv)
+TEST_F(device, args_page_after_rounded_length_segv)
 {
-	size_t pg = page_size(), len = pg + 100;
+	size_t pg = page_bytes(), len = pg + 100;
 	off_t off = region(_metadata, 3);
 	struct access_result r;
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_before_free_pages(_metadata, fd, len, off);
 	ASSERT_TRUE(addr_mapped(p + 2 * pg - 1));
 	ASSERT_FALSE(addr_mapped(p + 2 * pg));
@@ -160,14 +190,14 @@ TEST(args_page_after_rounded_length_segv)
 	close(fd);
 }
 
-TEST(args_hint_rounded_down_to_page)
+TEST_F(device, args_hint_rounded_down_to_page)
 {
-	size_t pg = page_size(), len = NR_PAGES * pg;
+	size_t pg = page_bytes(), len = NR_PAGES * pg;
 	off_t off = region(_metadata, 4);
 	char *want, *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	/* A free range with room to spare around the hint. */
 	want = free_range(_metadata, len + 4 * pg) + 2 * pg;
 	p = mmap(want + 123, len, PROT_READ | PROT_WRITE, MAP_SHARED, fd,

@@ -30,25 +30,55 @@
  *
  * The module-parameter fixtures unload the module; their teardown, in the
  * parent so that it also runs after a crash, loads it again with the
- * run's arguments ($MMAPDEMO_MODULE_ARGS). The other tests work at
- * REGION_OFF (62 MiB, clear of the other programs' regions) and on the
- * last pages of the device.
+ * run's arguments ($MMAPDEMO_MODULE_ARGS). The other tests own a fresh
+ * device (device_fresh(): all of it punched) and work at its start and on
+ * its last pages.
  */
+
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
 #include <sys/uio.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
-#include "mmapdemo_ioctl_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "access.h"
+#include "module.h"
+#include "kmsg.h"
+#include "fixture.h"
 
-#define REGION_OFF	(62 * MIB)
 #define REGION_LEN	MIB
 
 static off_t region(struct __test_metadata *_metadata)
 {
-	long long off = device_region(_metadata, REGION_OFF, REGION_LEN);
+	long long off = device_region(_metadata, REGION_LEN);
 
 	ASSERT_LE(0, off) {
-		TH_LOG("the device (%zu bytes) is too small", dev_size());
+		TH_LOG("the device (%zu bytes) is too small", device_size());
 	}
 	return (off_t)off;
 }
@@ -217,7 +247,7 @@ FIXTURE_TEARDOWN_PARENT(module_param)
 	close(self->kmsg);
 	module_restore(self->changed);
 	EXPECT_TRUE(module_loaded());
-	EXPECT_EQ(load_size(), dev_size());
+	EXPECT_EQ(module_param_size(), device_size());
 }
 
 /*
@@ -248,7 +278,7 @@ TEST_F(module_param, ctl_load_fails)
 	char out[2048];
 	int status;
 
-	status = module_load_args(variant->args, out, sizeof(out));
+	status = module_load(variant->args, out, sizeof(out));
 	EXPECT_TRUE(WIFEXITED(status) &&
 		    WEXITSTATUS(status) == variant->ctl_status) {
 		TH_LOG("status %#x, want exit %d", status, variant->ctl_status);
@@ -287,7 +317,7 @@ FIXTURE_TEARDOWN_PARENT(module_edge)
 	close(self->kmsg);
 	module_restore(self->changed);
 	EXPECT_TRUE(module_loaded());
-	EXPECT_EQ(load_size(), dev_size());
+	EXPECT_EQ(module_param_size(), device_size());
 }
 
 /* Load the run's arguments with @extra's replacing theirs; must work. */
@@ -297,7 +327,7 @@ static void load_edge(struct __test_metadata *_metadata, const char *extra)
 	int status;
 
 	run_args_with(args, sizeof(args), extra);
-	status = module_load_args(args, out, sizeof(out));
+	status = module_load(args, out, sizeof(out));
 	ASSERT_EQ(0, status) {
 		TH_LOG("mmapdemo-ctl load %s: %s", args, out);
 	}
@@ -306,14 +336,14 @@ static void load_edge(struct __test_metadata *_metadata, const char *extra)
 
 TEST_F(module_edge, size_4K_one_page_works)
 {
-	size_t pg = page_size();
+	size_t pg = page_bytes();
 	struct mmapdemo_info info;
 	char *map;
 	int fd;
 
 	load_edge(_metadata, "size=4K");
-	EXPECT_EQ(pg, dev_size());
-	EXPECT_EQ((long long)pg, module_param("size"));
+	EXPECT_EQ(pg, device_size());
+	EXPECT_EQ((long long)pg, module_param_read("size"));
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	info = info_of(_metadata, fd);
 	EXPECT_EQ(pg, info.size);
@@ -321,46 +351,46 @@ TEST_F(module_edge, size_4K_one_page_works)
 
 	map = map_dev(_metadata, fd, 2 * pg, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, 0);
-	EXPECT_EQ(0, write_signal(map + pg - 1));
-	EXPECT_EQ(SIGBUS, read_signal(map + pg));
+	EXPECT_EQ(0, guarded_write_signal(map + pg - 1));
+	EXPECT_EQ(SIGBUS, guarded_read_signal(map + pg));
 	memset(map, 0x4b, pg);
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, 0, pg, 0x4b));
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, 0, pg, 0x4b));
 	/* One page, of order 0 whatever folio_order says. */
-	EXPECT_EQ((long long)pg, alloc_bytes());
+	EXPECT_EQ((long long)pg, device_allocated_bytes());
 	munmap(map, 2 * pg);
 	close(fd);
 }
 
 TEST_F(module_edge, size_3M_folio_order_9_tail_smaller_folios)
 {
-	size_t size = 3 * MIB, pg = page_size(), i;
+	size_t size = 3 * MIB, pg = page_bytes(), i;
 	uint64_t seed = pattern_seed(__func__);
 	char *map;
 	int fd;
 
 	load_edge(_metadata, "size=3M folio_order=9");
-	ASSERT_EQ(size, dev_size());
-	ASSERT_EQ(9, mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER));
+	ASSERT_EQ(size, device_size());
+	ASSERT_EQ(9, device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER));
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	map = map_dev(_metadata, fd, 4 * MIB, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, 0);
 	/* Every page, written one by one. */
 	for (i = 0; i < size; i += pg)
 		pattern_fill_from(map + i, pg, seed, i);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, size, 0, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, size, 0, seed));
 	EXPECT_EQ(-1, pattern_mismatch(map, size, seed));
 	/* Nothing past the end: the last 1 MiB is not in a 2 MiB folio. */
-	EXPECT_LE(alloc_bytes(), (long long)size);
-	EXPECT_EQ((long long)size, alloc_bytes());
-	EXPECT_EQ((long)(PMD_SIZE / KIB), smaps_kb(map, "FilePmdMapped"));
-	EXPECT_EQ(SIGBUS, read_signal(map + size));
+	EXPECT_LE(device_allocated_bytes(), (long long)size);
+	EXPECT_EQ((long long)size, device_allocated_bytes());
+	EXPECT_EQ((long)(pmd_bytes() / KIB), smaps_kb(map, "FilePmdMapped"));
+	EXPECT_EQ(SIGBUS, guarded_read_signal(map + size));
 	munmap(map, 4 * MIB);
 	close(fd);
 }
 
 TEST_F(module_edge, max_size_equal_to_size_loads)
 {
-	size_t pg = page_size();
+	size_t pg = page_bytes();
 	struct mmapdemo_info info;
 	int fd;
 
@@ -369,9 +399,9 @@ TEST_F(module_edge, max_size_equal_to_size_loads)
 	info = info_of(_metadata, fd);
 	EXPECT_EQ(8 * MIB, info.size);
 	EXPECT_EQ(8 * MIB, info.max_size);
-	EXPECT_EQ(-EINVAL, dev_resize(fd, 8 * MIB + pg));
-	EXPECT_EQ(0, dev_resize(fd, 4 * MIB));
-	EXPECT_EQ(0, dev_resize(fd, 8 * MIB));
+	EXPECT_EQ(-EINVAL, device_resize(fd, 8 * MIB + pg));
+	EXPECT_EQ(0, device_resize(fd, 4 * MIB));
+	EXPECT_EQ(0, device_resize(fd, 8 * MIB));
 	close(fd);
 }
 
@@ -385,7 +415,7 @@ TEST_F(module_edge, unknown_parameter_kernel_ignores_ctl_refuses)
 	char line[512], all[4096] = "", out[2048];
 	int status;
 
-	status = module_load_args("colour=blue", out, sizeof(out));
+	status = module_load("colour=blue", out, sizeof(out));
 	EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 2) {
 		TH_LOG("mmapdemo-ctl load colour=blue: status %#x: %s",
 		       status, out);
@@ -399,31 +429,33 @@ TEST_F(module_edge, unknown_parameter_kernel_ignores_ctl_refuses)
 			      line, sizeof(line), all, sizeof(all))) {
 		TH_LOG("kernel log:\n%s", all);
 	}
-	EXPECT_EQ(64 * MIB, dev_size());
+	EXPECT_EQ(64 * MIB, device_size());
 }
+
+DEVICE_FIXTURE(device)
 
 /* ---- mmap() past the end of the device ---- */
 
-TEST(mmap_wholly_past_end_maps_then_sigbus)
+TEST_F(device, mmap_wholly_past_end_maps_then_sigbus)
 {
-	size_t pg = page_size(), size = dev_size();
+	size_t pg = page_bytes(), size = device_size();
 	off_t offs[] = { (off_t)size, (off_t)size + (off_t)MIB,
 			 (off_t)1 << 40 };
 	unsigned int i;
 	char *map;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	for (i = 0; i < ARRAY_SIZE(offs); i++) {
 		map = map_dev(_metadata, fd, pg, PROT_READ | PROT_WRITE,
 			      MAP_SHARED, offs[i]);
-		EXPECT_EQ(SIGBUS, read_signal(map));
-		EXPECT_EQ(SIGBUS, write_signal(map));
+		EXPECT_EQ(SIGBUS, guarded_read_signal(map));
+		EXPECT_EQ(SIGBUS, guarded_write_signal(map));
 		munmap(map, pg);
 		/* Private: a write needs the page to copy from. */
 		map = map_dev(_metadata, fd, pg, PROT_READ | PROT_WRITE,
 			      MAP_PRIVATE, offs[i]);
-		EXPECT_EQ(SIGBUS, write_signal(map)) {
+		EXPECT_EQ(SIGBUS, guarded_write_signal(map)) {
 			TH_LOG("offset %#llx", (unsigned long long)offs[i]);
 		}
 		munmap(map, pg);
@@ -436,21 +468,21 @@ TEST(mmap_wholly_past_end_maps_then_sigbus)
  * faulted: mmap() still succeeds (do_mmap ignores populate errors); the
  * page inside works, the one past the end is SIGBUS.
  */
-TEST(mmap_populate_locked_over_end_succeed)
+TEST_F(device, mmap_populate_locked_over_end_succeed)
 {
-	size_t pg = page_size(), size = dev_size();
+	size_t pg = page_bytes(), size = device_size();
 	int flags[] = { MAP_SHARED | MAP_POPULATE, MAP_PRIVATE | MAP_POPULATE,
 			MAP_SHARED | MAP_LOCKED };
 	unsigned int i;
 	char *map;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	for (i = 0; i < ARRAY_SIZE(flags); i++) {
 		map = map_dev(_metadata, fd, 2 * pg, PROT_READ | PROT_WRITE,
 			      flags[i], size - pg);
-		EXPECT_EQ(0, read_signal(map + pg - 1));
-		EXPECT_EQ(SIGBUS, read_signal(map + pg)) {
+		EXPECT_EQ(0, guarded_read_signal(map + pg - 1));
+		EXPECT_EQ(SIGBUS, guarded_read_signal(map + pg)) {
 			TH_LOG("flags %#x", flags[i]);
 		}
 		munmap(map, 2 * pg);
@@ -463,13 +495,13 @@ TEST(mmap_populate_locked_over_end_succeed)
  * with EFAULT, mlock() with ENOMEM (its EFAULT from populating is turned
  * into ENOMEM by __mlock_posix_error_return()). Pinned.
  */
-TEST(madvise_populate_mlock_over_end_fail)
+TEST_F(device, madvise_populate_mlock_over_end_fail)
 {
-	size_t pg = page_size(), size = dev_size();
+	size_t pg = page_bytes(), size = device_size();
 	char *map;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	map = map_dev(_metadata, fd, 2 * pg, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, size - pg);
 	/* Control: the page inside can be populated and locked. */
@@ -496,13 +528,13 @@ TEST(madvise_populate_mlock_over_end_fail)
  * The kernel copying from or to a mapped page past the end gets the
  * fault, and the system call returns EFAULT: no SIGBUS is sent.
  */
-TEST(syscall_buffer_past_end_efault)
+TEST_F(device, syscall_buffer_past_end_efault)
 {
-	size_t pg = page_size(), size = dev_size();
+	size_t pg = page_bytes(), size = device_size();
 	int fd, pipefd[2];
 	char *map, *past;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	map = map_dev(_metadata, fd, 2 * pg, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, size - pg);
 	past = map + pg;
@@ -527,13 +559,13 @@ TEST(syscall_buffer_past_end_efault)
 
 /* ---- read/write/lseek offsets ---- */
 
-TEST(rw_negative_offset_einval)
+TEST_F(device, rw_negative_offset_einval)
 {
 	struct iovec iov;
 	char buf[16] = "";
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	iov.iov_base = buf;
 	iov.iov_len = sizeof(buf);
 	errno = 0;
@@ -543,7 +575,7 @@ TEST(rw_negative_offset_einval)
 	EXPECT_EQ(-1, pwrite(fd, buf, 1, -1));
 	EXPECT_EQ(EINVAL, errno);
 	errno = 0;
-	EXPECT_EQ(-1, pread(fd, buf, 1, -(off_t)page_size()));
+	EXPECT_EQ(-1, pread(fd, buf, 1, -(off_t)page_bytes()));
 	EXPECT_EQ(EINVAL, errno);
 	errno = 0;
 	EXPECT_EQ(-1, preadv(fd, &iov, 1, -1));
@@ -559,12 +591,12 @@ TEST(rw_negative_offset_einval)
  * only files with FMODE_UNSIGNED_OFFSET, like /dev/mem, get EOVERFLOW).
  * Pinned. Just below the limit it is an offset past the end: 0 / ENOSPC.
  */
-TEST(rw_offset_plus_length_overflow_einval)
+TEST_F(device, rw_offset_plus_length_overflow_einval)
 {
 	char buf[4096] = "";
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	errno = 0;
 	EXPECT_EQ(-1, pread(fd, buf, sizeof(buf), LLONG_MAX - 100));
 	EXPECT_EQ(EINVAL, errno);
@@ -596,12 +628,12 @@ TEST(rw_offset_plus_length_overflow_einval)
 		EXPECT_EQ((off_t)(pos), lseek(__fd, 0, SEEK_CUR));	\
 	} while (0)
 
-TEST(lseek_beyond_end_einval)
+TEST_F(device, lseek_beyond_end_einval)
 {
-	off_t size = dev_size(), pos = 4096;
+	off_t size = device_size(), pos = page_bytes();
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	ASSERT_EQ(pos, lseek(fd, pos, SEEK_SET));
 	EXPECT_LSEEK_EINVAL(fd, size + 1, SEEK_SET, pos);
 	EXPECT_LSEEK_EINVAL(fd, LLONG_MAX, SEEK_SET, pos);
@@ -613,12 +645,12 @@ TEST(lseek_beyond_end_einval)
 	close(fd);
 }
 
-TEST(lseek_negative_einval)
+TEST_F(device, lseek_negative_einval)
 {
-	off_t size = dev_size(), pos = 4096;
+	off_t size = device_size(), pos = page_bytes();
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	ASSERT_EQ(pos, lseek(fd, pos, SEEK_SET));
 	EXPECT_LSEEK_EINVAL(fd, -1, SEEK_SET, pos);
 	EXPECT_LSEEK_EINVAL(fd, LLONG_MIN, SEEK_SET, pos);
@@ -633,25 +665,25 @@ TEST(lseek_negative_einval)
  * fixed_size_llseek() accepts SEEK_SET, SEEK_CUR and SEEK_END only: the
  * device cannot say where its holes are. Pinned.
  */
-TEST(lseek_seek_data_seek_hole_einval)
+TEST_F(device, lseek_seek_data_seek_hole_einval)
 {
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	EXPECT_LSEEK_EINVAL(fd, 0, SEEK_DATA, 0);
 	EXPECT_LSEEK_EINVAL(fd, 0, SEEK_HOLE, 0);
 	EXPECT_LSEEK_EINVAL(fd, 0, 5, 0);
 	close(fd);
 }
 
-TEST(rw_at_end_eof_enospc)
+TEST_F(device, rw_at_end_eof_enospc)
 {
-	off_t size = dev_size();
+	off_t size = device_size();
 	struct iovec iov;
 	char buf[64];
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	iov.iov_base = buf;
 	iov.iov_len = sizeof(buf);
 	memset(buf, 0x5e, sizeof(buf));
@@ -678,20 +710,20 @@ TEST(rw_at_end_eof_enospc)
 	close(fd);
 }
 
-TEST(write_crossing_end_short)
+TEST_F(device, write_crossing_end_short)
 {
-	size_t pg = page_size();
-	off_t size = dev_size(), start = size - (off_t)pg;
+	size_t pg = page_bytes();
+	off_t size = device_size(), start = size - (off_t)pg;
 	uint64_t seed = pattern_seed(__func__);
 	unsigned char *buf = malloc(2 * pg);
 	struct iovec iov[2];
 	int fd;
 
 	ASSERT_NE(NULL, buf);
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	pattern_fill(buf, 2 * pg, seed);
 	EXPECT_EQ((ssize_t)pg, pwrite(fd, buf, 2 * pg, start));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, pg, start, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, pg, start, seed));
 	/* Reading across the end is short the same way. */
 	memset(buf, 0, 2 * pg);
 	EXPECT_EQ((ssize_t)pg, pread(fd, buf, 2 * pg, start));
@@ -704,7 +736,7 @@ TEST(write_crossing_end_short)
 	iov[1].iov_base = buf + pg / 2;
 	iov[1].iov_len = pg + pg / 2;
 	EXPECT_EQ((ssize_t)pg, pwritev(fd, iov, 2, start));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, pg, start, seed ^ 1));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, pg, start, seed ^ 1));
 
 	/* write() advances to the end and stops there. */
 	ASSERT_EQ(start + (off_t)pg / 2, lseek(fd, start + pg / 2, SEEK_SET));
@@ -716,14 +748,14 @@ TEST(write_crossing_end_short)
 
 /* ---- open flags ---- */
 
-TEST(open_append_einval)
+TEST_F(device, open_append_einval)
 {
 	int modes[] = { O_RDWR, O_WRONLY, O_RDONLY };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		errno = 0;
-		EXPECT_EQ(-1, mmapdemo_open(modes[i] | O_APPEND)) {
+		EXPECT_EQ(-1, device_open(modes[i] | O_APPEND)) {
 			TH_LOG("mode %#x", modes[i]);
 		}
 		EXPECT_EQ(EINVAL, errno);
@@ -735,16 +767,16 @@ TEST(open_append_einval)
  * then refuses write() and pwrite() (which appends under O_APPEND) with
  * EINVAL. Reading still works, and clearing O_APPEND restores writing.
  */
-TEST(fcntl_setfl_append_then_write_einval)
+TEST_F(device, fcntl_setfl_append_then_write_einval)
 {
 	uint64_t seed = pattern_seed(__func__);
 	char buf[64];
 	off_t off;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	off = region(_metadata);
-	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, REGION_LEN, off, seed, off));
+	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
 	ASSERT_EQ(0, fcntl(fd, F_SETFL, O_APPEND));
 	ASSERT_TRUE(fcntl(fd, F_GETFL) & O_APPEND);
 
@@ -756,7 +788,7 @@ TEST(fcntl_setfl_append_then_write_einval)
 	errno = 0;
 	EXPECT_EQ(-1, write(fd, buf, sizeof(buf)));
 	EXPECT_EQ(EINVAL, errno);
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, REGION_LEN, off, seed, off));
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, REGION_LEN, off, seed, off));
 
 	ASSERT_EQ(0, fcntl(fd, F_SETFL, 0));
 	EXPECT_EQ((ssize_t)sizeof(buf), pwrite(fd, buf, sizeof(buf), off));
@@ -764,28 +796,28 @@ TEST(fcntl_setfl_append_then_write_einval)
 }
 
 /* A device has no length to truncate to: O_TRUNC is ignored by the VFS. */
-TEST(open_trunc_no_effect)
+TEST_F(device, open_trunc_no_effect)
 {
 	uint64_t seed = pattern_seed(__func__);
-	size_t size = dev_size();
+	size_t size = device_size();
 	long long before;
 	off_t off;
 	int fd, tfd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	off = region(_metadata);
-	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, REGION_LEN, off, seed, off));
-	before = alloc_bytes();
+	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
+	before = device_allocated_bytes();
 
 	tfd = open_dev(_metadata, O_RDWR | O_TRUNC | O_CLOEXEC);
-	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(size, device_size());
 	EXPECT_EQ((off_t)size, lseek(tfd, 0, SEEK_END));
-	EXPECT_EQ(before, alloc_bytes());
-	EXPECT_EQ(-1, dev_pread_mismatch_from(tfd, REGION_LEN, off, seed, off));
+	EXPECT_EQ(before, device_allocated_bytes());
+	EXPECT_EQ(-1, device_pattern_mismatch_from(tfd, REGION_LEN, off, seed, off));
 	close(tfd);
 	tfd = open_dev(_metadata, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	close(tfd);
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, REGION_LEN, off, seed, off));
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, REGION_LEN, off, seed, off));
 	close(fd);
 }
 
@@ -793,7 +825,7 @@ TEST(open_trunc_no_effect)
  * No cache to bypass: the device's address_space has no direct_IO, so the
  * VFS refuses O_DIRECT at open() and at fcntl(F_SETFL) alike.
  */
-TEST(open_direct_einval)
+TEST_F(device, open_direct_einval)
 {
 	int modes[] = { O_RDWR, O_RDONLY, O_WRONLY };
 	unsigned int i;
@@ -801,12 +833,12 @@ TEST(open_direct_einval)
 
 	for (i = 0; i < ARRAY_SIZE(modes); i++) {
 		errno = 0;
-		EXPECT_EQ(-1, mmapdemo_open(modes[i] | O_DIRECT)) {
+		EXPECT_EQ(-1, device_open(modes[i] | O_DIRECT)) {
 			TH_LOG("mode %#x", modes[i]);
 		}
 		EXPECT_EQ(EINVAL, errno);
 	}
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	fd = self->fd;
 	errno = 0;
 	EXPECT_EQ(-1, fcntl(fd, F_SETFL, O_DIRECT));
 	EXPECT_EQ(EINVAL, errno);
@@ -815,7 +847,7 @@ TEST(open_direct_einval)
 }
 
 /* Accepted and without effect: the device never blocks, never caches. */
-TEST(open_nonblock_sync_dsync_accepted)
+TEST_F(device, open_nonblock_sync_dsync_accepted)
 {
 	int flags[] = { O_NONBLOCK, O_SYNC, O_DSYNC, O_NONBLOCK | O_SYNC };
 	uint64_t seed = pattern_seed(__func__);
@@ -824,15 +856,15 @@ TEST(open_nonblock_sync_dsync_accepted)
 	int fd;
 
 	for (i = 0; i < ARRAY_SIZE(flags); i++) {
-		fd = mmapdemo_open(O_RDWR | O_CLOEXEC | flags[i]);
+		fd = device_open(O_RDWR | O_CLOEXEC | flags[i]);
 		ASSERT_LE(0, fd) {
 			TH_LOG("flags %#x: %s", flags[i], strerror(errno));
 		}
 		off = region(_metadata);
 		EXPECT_EQ(flags[i], fcntl(fd, F_GETFL) & flags[i]);
-		EXPECT_EQ(0, dev_pwrite_pattern_from(fd, REGION_LEN, off,
+		EXPECT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off,
 						     seed + i, off));
-		EXPECT_EQ(-1, dev_pread_mismatch_from(fd, REGION_LEN, off,
+		EXPECT_EQ(-1, device_pattern_mismatch_from(fd, REGION_LEN, off,
 						      seed + i, off));
 		close(fd);
 	}

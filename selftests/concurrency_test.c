@@ -17,15 +17,42 @@
  * would lose one side's slots or count twice) (the other test). Each test
  * runs the race itself.
  *
- * Never-allocated pages: the fixture reloads the module for a fresh
- * device (the offsets of other tests are then irrelevant); the teardown
- * reloads it again if a failure left it unloaded. NR_ROUNDS rounds use
+ * Never-allocated pages: the fixture makes the device fresh (all of it
+ * punched, see device_fresh()); the teardown puts back the size and
+ * reloads the module if a failure left it unloaded. NR_ROUNDS rounds use
  * separate ranges to give the race more chances.
  */
-#include "kselftest_harness.h"
-#include "mmapdemo_util.h"
-
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
 #include <pthread.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "module.h"
+#include "fixture.h"
 
 #define NR_THREADS	8
 #define NR_WRITERS	2	/* the last ones use pwrite() */
@@ -46,7 +73,7 @@ struct toucher {
 static uint64_t slot_value(uint64_t dev_page_off, int id)
 {
 	return 0xc0c0c0c000000000ULL | ((uint64_t)id << 40) |
-	       (dev_page_off / page_size());
+	       (dev_page_off / page_bytes());
 }
 
 static void touch_one(struct toucher *t, uint64_t pg)
@@ -63,7 +90,7 @@ static void touch_one(struct toucher *t, uint64_t pg)
 static void *toucher_fn(void *arg)
 {
 	struct toucher *t = arg;
-	size_t psize = page_size();
+	size_t psize = page_bytes();
 	uint64_t pg;
 
 	pthread_barrier_wait(t->barrier);
@@ -93,7 +120,7 @@ static void race_round(struct __test_metadata *_metadata, int fd,
 		       uint64_t base0, uint64_t stride, int round,
 		       struct race *rc)
 {
-	size_t psize = page_size(), folio = folio_size();
+	size_t psize = page_bytes(), folio = device_folio_bytes();
 	pthread_barrier_t barrier;
 	long long faults0;
 	int i;
@@ -101,11 +128,11 @@ static void race_round(struct __test_metadata *_metadata, int fd,
 	/* Cross two folio boundaries: 2 pages, a folio, 2 pages. */
 	rc->start = base0 + round * stride + folio - 2 * psize;
 	rc->end = rc->start + folio + 4 * psize;
-	rc->lo = round_down(rc->start, folio);
-	rc->hi = round_up(rc->end, folio);
+	rc->lo = align_down(rc->start, folio);
+	rc->hi = align_up(rc->end, folio);
 
-	rc->alloc0 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
-	faults0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	rc->alloc0 = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	faults0 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, pthread_barrier_init(&barrier, NULL, NR_THREADS));
 	for (i = 0; i < NR_THREADS; i++) {
 		rc->t[i] = (struct toucher){ .barrier = &barrier, .id = i,
@@ -119,7 +146,7 @@ static void race_round(struct __test_metadata *_metadata, int fd,
 		}
 	}
 	/* Mapping allocates nothing. */
-	ASSERT_EQ(rc->alloc0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	ASSERT_EQ(rc->alloc0, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	for (i = 0; i < NR_THREADS; i++)
 		ASSERT_EQ(0, pthread_create(&rc->t[i].thread, NULL,
 					    toucher_fn, &rc->t[i]));
@@ -129,12 +156,12 @@ static void race_round(struct __test_metadata *_metadata, int fd,
 	}
 	pthread_barrier_destroy(&barrier);
 
-	rc->alloc1 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	rc->alloc1 = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 	TH_LOG("round %d: touched %llu KiB at %#llx by %d threads: allocated +%lld KiB, %lld faults",
 	       round, (unsigned long long)(rc->end - rc->start) / 1024,
 	       (unsigned long long)rc->start, NR_THREADS,
 	       (rc->alloc1 - rc->alloc0) / 1024,
-	       mmapdemo_attr(MMAPDEMO_ATTR_FAULTS) - faults0);
+	       device_attr_read(MMAPDEMO_ATTR_FAULTS) - faults0);
 }
 
 static void race_unmap(struct race *rc)
@@ -154,10 +181,10 @@ FIXTURE(concurrency) {
 
 FIXTURE_SETUP(concurrency)
 {
-	size_t psize = page_size(), folio;
+	size_t psize = page_bytes(), folio;
 
 	fresh_device(_metadata);
-	folio = folio_size();
+	folio = device_folio_bytes();
 	ASSERT_LT(0UL, folio);
 	/*
 	 * Round r touches [base + folio - 2 pages, base + 2 folios + 2 pages)
@@ -166,18 +193,18 @@ FIXTURE_SETUP(concurrency)
 	 * and at least 8 MiB, apart. As many rounds as the device holds.
 	 */
 	self->base0 = folio >= 2 * psize ? 0 : folio;
-	self->stride = round_up(8 * MIB, 4 * folio);
+	self->stride = align_up(8 * MIB, 4 * folio);
 	self->nr_rounds = NR_ROUNDS;
 	while (self->nr_rounds &&
 	       self->base0 + (self->nr_rounds - 1) * self->stride +
-	       3 * folio > dev_size())
+	       3 * folio > device_size())
 		self->nr_rounds--;
 	/* A missing device is a failure, a small one a skip. */
-	ASSERT_LT(0UL, dev_size());
+	ASSERT_LT(0UL, device_size());
 	if (!self->nr_rounds)
 		SKIP(return, "needs %zu KiB of device, it has %zu KiB",
 		     (size_t)(self->base0 + 3 * folio) / 1024,
-		     dev_size() / 1024);
+		     device_size() / 1024);
 	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 }
 
@@ -210,7 +237,7 @@ TEST_F_TIMEOUT(concurrency, concurrency_first_touch_allocates_each_folio_once,
 /* Every slot, zeros elsewhere, over the whole folios. */
 TEST_F_TIMEOUT(concurrency, concurrency_contents_consistent, 90)
 {
-	size_t psize = page_size();
+	size_t psize = page_bytes();
 	struct race rc;
 	int round, i;
 

@@ -28,18 +28,44 @@
  * SIGSEGV/SIGBUS of the same list are signals, not errnos: prot_test and
  *		args_test (SIGSEGV), and the EOVERFLOW test here (SIGBUS).
  */
-#include "kselftest_harness.h"
-#include "mmapdemo_util.h"
-
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "kselftest_harness.h"
+#include "sizes.h"
+#include "device.h"
+#include "procfs.h"
+#include "access.h"
+#include "child.h"
+#include "mounts.h"
+#include "fixture.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_ERRNO, k,
-			   4 * NR_PAGES * page_size());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
 /*
@@ -67,14 +93,16 @@ static long sys_mmap(void *addr, size_t len, int prot, int flags, int fd,
 			munmap((void *)__ret, len);			     \
 	} while (0)
 
-TEST(errno_ebadf_closed_fd)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, errno_ebadf_closed_fd)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	void *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	/* Control: the fd works while open. */
 	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
 	munmap(p, len);
@@ -83,18 +111,18 @@ TEST(errno_ebadf_closed_fd)
 	EXPECT_MMAP_ERRNO(EBADF, NULL, len, PROT_READ, MAP_PRIVATE, fd, off);
 }
 
-TEST(errno_ebadf_minus_one_without_anonymous)
+TEST_F(device, errno_ebadf_minus_one_without_anonymous)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 
 	EXPECT_MMAP_ERRNO(EBADF, NULL, len, PROT_READ, MAP_SHARED, -1, 0);
 	EXPECT_MMAP_ERRNO(EBADF, NULL, len, PROT_READ | PROT_WRITE,
 			  MAP_PRIVATE, -1, 0);
 }
 
-TEST(errno_eacces_wronly_fd)
+TEST_F(device, errno_eacces_wronly_fd)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
 	int fd;
 
@@ -107,13 +135,13 @@ TEST(errno_eacces_wronly_fd)
 	close(fd);
 }
 
-TEST(errno_einval_bad_flags)
+TEST_F(device, errno_einval_bad_flags)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	/* Neither MAP_SHARED nor MAP_PRIVATE. */
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, 0, fd, off);
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, MAP_POPULATE, fd, off);
@@ -122,14 +150,14 @@ TEST(errno_einval_bad_flags)
 	close(fd);
 }
 
-TEST(errno_einval_unaligned_fixed_addr)
+TEST_F(device, errno_einval_unaligned_fixed_addr)
 {
-	size_t pg = page_size(), len = NR_PAGES * pg;
+	size_t pg = page_bytes(), len = NR_PAGES * pg;
 	off_t off = region(_metadata, 3);
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
 	EXPECT_MMAP_ERRNO(EINVAL, p + 1, len, PROT_READ,
 			  MAP_SHARED | MAP_FIXED, fd, off);
@@ -142,24 +170,24 @@ TEST(errno_einval_unaligned_fixed_addr)
 	close(fd);
 }
 
-TEST(errno_einval_unaligned_offset_or_zero_length)
+TEST_F(device, errno_einval_unaligned_offset_or_zero_length)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 4);
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, MAP_SHARED, fd,
 			  off + 1);
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, MAP_PRIVATE, fd,
-			  off + page_size() / 2);
+			  off + page_bytes() / 2);
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, 0, PROT_READ, MAP_SHARED, fd, off);
 	close(fd);
 }
 
-TEST(errno_enodev_pipe)
+TEST_F(device, errno_enodev_pipe)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	int pipefd[2];
 
 	ASSERT_EQ(0, pipe(pipefd));
@@ -175,15 +203,15 @@ TEST(errno_enodev_pipe)
  * In a child, because an address space limit is for the whole process:
  * RLIMIT_AS just above what is mapped now leaves no room for 16 MiB.
  */
-TEST(errno_enomem_rlimit_as)
+TEST_F(device, errno_enomem_rlimit_as)
 {
-	size_t small = NR_PAGES * page_size(), big = 16 * MIB;
+	size_t small = NR_PAGES * page_bytes(), big = 16 * MIB;
 	off_t off = region(_metadata, 5);
 	pid_t pid;
 	int fd;
 
-	ASSERT_LE(big, dev_size());
-	fd = open_dev(_metadata, O_RDWR);
+	ASSERT_LE(big, device_size());
+	fd = self->fd;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -206,16 +234,16 @@ TEST(errno_enomem_rlimit_as)
 		_exit(errno == ENOMEM ? 0 : 14);
 	}
 	/* 10, 11: setup; 12: small mapping failed; 13: big one worked. */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 	close(fd);
 }
 
-TEST(errno_enomem_length_beyond_address_space)
+TEST_F(device, errno_enomem_length_beyond_address_space)
 {
 	off_t off = region(_metadata, 6);
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	EXPECT_MMAP_ERRNO(ENOMEM, NULL, 1UL << 62, PROT_READ, MAP_SHARED, fd,
 			  off);
 	/* Rounding the length up to a page overflows: ENOMEM as well. */
@@ -229,14 +257,14 @@ TEST(errno_enomem_length_beyond_address_space)
  * clears its capabilities, CAP_IPC_LOCK included) under a 64 KiB
  * RLIMIT_MEMLOCK.
  */
-TEST(errno_eagain_locked_beyond_memlock)
+TEST_F(device, errno_eagain_locked_beyond_memlock)
 {
-	size_t small = 4 * page_size(), big = MIB;
+	size_t small = 4 * page_bytes(), big = MIB;
 	off_t off = region(_metadata, 7);
 	pid_t pid;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	pid = fork_unprivileged(64 * KIB);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -261,13 +289,13 @@ TEST(errno_eagain_locked_beyond_memlock)
 	 * 10-12: setup; 13: mapped beyond the limit; 14: wrong errno;
 	 * 15, 16: the controls failed.
 	 */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 	close(fd);
 }
 
-TEST(errno_eperm_exec_on_noexec_mount)
+TEST_F(device, errno_eperm_exec_on_noexec_mount)
 {
-	size_t len = page_size();
+	size_t len = page_bytes();
 	off_t off = region(_metadata, 8);
 	struct exec_mounts m;
 	long ret;
@@ -291,14 +319,14 @@ TEST(errno_eperm_exec_on_noexec_mount)
 	exec_mounts_cleanup(&m);
 }
 
-TEST(errno_eoverflow_offset)
+TEST_F(device, errno_eoverflow_offset)
 {
-	size_t pg = page_size();
+	size_t pg = page_bytes();
 	struct access_result r;
 	long ret;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	EXPECT_MMAP_ERRNO(EOVERFLOW, NULL, pg, PROT_READ, MAP_SHARED, fd,
 			  -pg);
 	EXPECT_MMAP_ERRNO(EOVERFLOW, NULL, pg, PROT_READ, MAP_PRIVATE, fd,

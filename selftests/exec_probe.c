@@ -16,7 +16,33 @@
  * Exit status 0 when the command ran (the verdict is in the output), 2 for
  * bad usage, 3 when opening or mapping failed (the output says which).
  */
-#include "mmapdemo_util.h"
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
 
 static int usage(void)
 {
@@ -49,7 +75,7 @@ static int cmd_fd(int fd, off_t off, size_t len, uint64_t seed)
 
 static int cmd_map(bool fill, off_t off, size_t len, uint64_t seed)
 {
-	int fd = mmapdemo_open(O_RDWR);
+	int fd = device_open(O_RDWR);
 	void *p;
 
 	if (fd < 0) {

@@ -7,27 +7,57 @@
  *
  * The new image is exec_probe, which reports what it sees on stdout.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "child.h"
+#include "fixture.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_EXEC, k,
-			   4 * NR_PAGES * page_size());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
-TEST(exec_new_image_has_no_device_mapping)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, exec_new_image_has_no_device_mapping)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	char *argv[] = { "exec_probe", "maps", NULL };
 	char out[256];
 	char *shared, *priv;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off);
 	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -50,9 +80,9 @@ TEST(exec_new_image_has_no_device_mapping)
 	close(fd);
 }
 
-TEST(exec_inherited_fd_can_be_mapped)
+TEST_F(device, exec_inherited_fd_can_be_mapped)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
 	uint64_t seed = pattern_seed(__func__);
 	char fds[16], offs[32], lens[32], seeds[32], out[512];
@@ -60,6 +90,7 @@ TEST(exec_inherited_fd_can_be_mapped)
 	char *shared;
 	int fd;
 
+	/* Not the fixture's fd: that one is O_CLOEXEC. */
 	fd = open_dev(_metadata, O_RDWR);
 	/* The fd is inherited, the mapping is not. */
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -84,9 +115,9 @@ TEST(exec_inherited_fd_can_be_mapped)
 	close(fd);
 }
 
-TEST(exec_cloexec_fd_is_closed)
+TEST_F(device, exec_cloexec_fd_is_closed)
 {
-	size_t len = page_size();
+	size_t len = page_bytes();
 	off_t off = region(_metadata, 2);
 	char fds[16], offs[32], lens[32], out[512];
 	char *argv[] = { "exec_probe", "fd", fds, offs, lens, "0", NULL };

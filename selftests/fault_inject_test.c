@@ -30,12 +30,49 @@
  *   (times): no SIGBUS, no kill, the right data, memory accounted.
  *
  * Without CONFIG_FAIL_PAGE_ALLOC (Debian's kernels) the tests are skipped,
- * saying so. The fixture reloads the module for a fresh device, and its
+ * saying so. The fixture makes the device fresh (device_fresh()), and its
  * teardown (in the parent) switches the injection off and reloads the
  * module again.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_race_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "access.h"
+#include "child.h"
+#include "module.h"
+#include "race.h"
+#include "fixture.h"
 
 #define FAIL_PAGE_ALLOC	"/sys/kernel/debug/fail_page_alloc"
 #define WINDOW_TIMES	100000
@@ -59,17 +96,10 @@ static int knob_set(const char *name, const char *value)
 
 static long long knob_get(const char *name)
 {
-	char path[128];
 	long long value;
-	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", FAIL_PAGE_ALLOC, name);
-	f = fopen(path, "r");
-	if (!f)
+	if (attr_read_value(FAIL_PAGE_ALLOC, name, &value))
 		return LLONG_MIN;
-	if (fscanf(f, "%lld", &value) != 1)
-		value = LLONG_MIN;
-	fclose(f);
 	return value;
 }
 
@@ -93,7 +123,7 @@ static int make_it_fail(bool on)
  */
 static int module_range(unsigned long *start, unsigned long *end)
 {
-	char *text = read_file("/proc/modules"), *line, *save = NULL;
+	char *text = read_text_file("/proc/modules"), *line, *save = NULL;
 	unsigned long size, addr;
 	int ret = -1;
 
@@ -146,7 +176,7 @@ FIXTURE_SETUP(fault_inject)
 		{ "verbose", "0" },
 	};
 	unsigned long start, end;
-	char out[512], value[32];
+	char value[32];
 	const char *bad = NULL;
 	size_t i;
 
@@ -156,12 +186,8 @@ FIXTURE_SETUP(fault_inject)
 	if (access(FAIL_PAGE_ALLOC "/require-start", F_OK))
 		SKIP(return, "CONFIG_FAULT_INJECTION_STACKTRACE_FILTER missing: %s/require-start absent, failures cannot be aimed at the module",
 		     FAIL_PAGE_ALLOC);
-	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
-	ASSERT_EQ(0, module_reload(out, sizeof(out))) {
-		TH_LOG("reload: %s", out);
-	}
-	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-	ASSERT_EQ(0, race_guard_install());
+	fresh_device(_metadata);
+	ASSERT_EQ(0, guard_install(NULL));
 	ASSERT_EQ(0, module_range(&start, &end)) {
 		TH_LOG("no address for %s in /proc/modules", MMAPDEMO_NAME);
 	}
@@ -184,7 +210,7 @@ FIXTURE_TEARDOWN_PARENT(fault_inject)
 	char out[512];
 
 	injection_off();
-	if (module_reload(out, sizeof(out)))
+	if (module_reload(NULL, out, sizeof(out)))
 		fprintf(stderr, "# reloading mmapdemo failed: %s\n", out);
 	module_ensure_loaded();
 }
@@ -214,7 +240,7 @@ static long long window_close(struct __test_metadata *_metadata,
 
 TEST_F_TIMEOUT(fault_inject, write_fails_with_enomem_in_the_window, 60)
 {
-	size_t psize = page_size(), folio = folio_size();
+	size_t psize = page_bytes(), folio = device_folio_bytes();
 	uint64_t seed = pattern_seed(_metadata->name);
 	unsigned char *buf, *page;
 	long long injected;
@@ -222,16 +248,16 @@ TEST_F_TIMEOUT(fault_inject, write_fails_with_enomem_in_the_window, 60)
 	int fd;
 
 	ASSERT_LT(0UL, folio);
-	ASSERT_LE(5 * folio, dev_size());
+	ASSERT_LE(5 * folio, device_size());
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	buf = malloc(2 * psize);
 	page = malloc(psize);
 	ASSERT_NE(NULL, buf);
 	ASSERT_NE(NULL, page);
-	pattern_fill(buf, 2 * psize, mix64(seed));
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, folio, 0, seed));
+	pattern_fill(buf, 2 * psize, splitmix64(seed));
+	ASSERT_EQ(0, device_write_pattern(fd, folio, 0, seed));
 	ASSERT_EQ((long long)folio,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 
 	window_open(_metadata, WINDOW_TIMES);
 	/* A hole: nothing can be written. */
@@ -252,8 +278,8 @@ TEST_F_TIMEOUT(fault_inject, write_fails_with_enomem_in_the_window, 60)
 
 	/* Nothing allocated; what was there is intact. */
 	EXPECT_EQ((long long)folio,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, folio - psize, 0, seed));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, folio - psize, 0, seed));
 	ASSERT_EQ(0, pread_all(fd, page, psize, folio - psize));
 	EXPECT_EQ(0, memcmp(page, buf, psize));
 	ASSERT_EQ(0, pread_all(fd, page, psize, folio));
@@ -264,7 +290,7 @@ TEST_F_TIMEOUT(fault_inject, write_fails_with_enomem_in_the_window, 60)
 	EXPECT_EQ((ssize_t)(2 * psize),
 		  pwrite(fd, buf, 2 * psize, folio - psize));
 	EXPECT_EQ((long long)(3 * folio),
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	ASSERT_EQ(0, pread_all(fd, page, psize, 4 * folio));
 	EXPECT_EQ(0, memcmp(page, buf, psize));
 	free(buf);
@@ -275,94 +301,94 @@ TEST_F_TIMEOUT(fault_inject, write_fails_with_enomem_in_the_window, 60)
 TEST_F_TIMEOUT(fault_inject, shrink_cut_fails_with_enomem_and_changes_nothing,
 	       60)
 {
-	size_t folio = folio_size(), size0 = dev_size(), len, cut;
+	size_t folio = device_folio_bytes(), size0 = device_size(), len, cut;
 	uint64_t seed = pattern_seed(_metadata->name);
 	struct mmapdemo_info info;
 	long long injected;
 	char *map;
 	int fd;
 
-	if (folio == page_size())
+	if (folio == page_bytes())
 		SKIP(return, "folio_order=0: a shrink never cuts a folio, there are no copies to allocate");
 	len = 2 * folio;
 	cut = folio + folio / 2;
 	ASSERT_LE(len, size0);
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, 0, seed));
+	ASSERT_EQ(0, device_write_pattern(fd, len, 0, seed));
 	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		      0);
 	touch_read(map, len);
-	if (folio == PMD_SIZE)
+	if (folio == pmd_bytes())
 		EXPECT_EQ((long)(len / KIB), smaps_kb(map, "FilePmdMapped"));
 
 	window_open(_metadata, WINDOW_TIMES);
-	EXPECT_EQ(-ENOMEM, dev_resize(fd, cut));
+	EXPECT_EQ(-ENOMEM, device_resize(fd, cut));
 	injected = window_close(_metadata, WINDOW_TIMES);
 	TH_LOG("%lld allocations failed in the window", injected);
 	EXPECT_LT(0, injected);
 
 	/* Nothing changed. */
-	ASSERT_EQ(0, dev_info(fd, &info));
+	ASSERT_EQ(0, device_info_read(fd, &info));
 	EXPECT_EQ(size0, info.size);
-	EXPECT_EQ(size0, dev_size());
+	EXPECT_EQ(size0, device_size());
 	EXPECT_EQ((off_t)size0, lseek(fd, 0, SEEK_END));
 	EXPECT_EQ((long long)len, (long long)info.allocated_bytes);
-	if (folio == PMD_SIZE)
+	if (folio == pmd_bytes())
 		EXPECT_EQ((long)(len / KIB), smaps_kb(map, "FilePmdMapped"));
 	EXPECT_EQ(-1, pattern_mismatch(map, len, seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, 0, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, 0, seed));
 
 	/* After the window the same shrink works, and keeps what stays. */
-	EXPECT_EQ(0, dev_resize(fd, cut));
-	EXPECT_EQ(cut, dev_size());
+	EXPECT_EQ(0, device_resize(fd, cut));
+	EXPECT_EQ(cut, device_size());
 	EXPECT_EQ((long long)cut,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	EXPECT_EQ(-1, pattern_mismatch(map, cut, seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, cut, 0, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, cut, 0, seed));
 	EXPECT_EQ(SIGBUS, probe_signal(map + cut, ACCESS_READ,
 				       &(struct access_result){ 0 }));
 	munmap(map, len);
-	EXPECT_EQ(0, dev_resize(fd, size0));
+	EXPECT_EQ(0, device_resize(fd, size0));
 	close(fd);
 }
 
 TEST_F_TIMEOUT(fault_inject, shrink_and_punch_need_no_memory, 60)
 {
-	size_t psize = page_size(), folio = folio_size(), size0 = dev_size();
+	size_t psize = page_bytes(), folio = device_folio_bytes(), size0 = device_size();
 	uint64_t seed = pattern_seed(_metadata->name);
 	int fd;
 
 	ASSERT_LE(2 * folio, size0);
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, 2 * folio, 0, seed));
+	ASSERT_EQ(0, device_write_pattern(fd, 2 * folio, 0, seed));
 
 	window_open(_metadata, WINDOW_TIMES);
 	/* At a folio boundary: nothing to cut, nothing to copy. */
-	EXPECT_EQ(0, dev_resize(fd, folio));
+	EXPECT_EQ(0, device_resize(fd, folio));
 	/* Zeroes part of a folio, or frees a 4 KiB one. */
-	EXPECT_EQ(0, dev_punch(fd, 0, psize));
+	EXPECT_EQ(0, device_punch(fd, 0, psize));
 	window_close(_metadata, WINDOW_TIMES);
 
-	EXPECT_EQ(folio, dev_size());
+	EXPECT_EQ(folio, device_size());
 	EXPECT_EQ(folio > psize ? (long long)folio : 0,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	if (folio > psize)
-		EXPECT_EQ(-1, dev_pread_mismatch_from(fd, folio - psize, psize,
+		EXPECT_EQ(-1, device_pattern_mismatch_from(fd, folio - psize, psize,
 						      seed, psize));
-	EXPECT_EQ(0, dev_resize(fd, size0));
+	EXPECT_EQ(0, device_resize(fd, size0));
 	close(fd);
 }
 
 TEST_F_TIMEOUT(fault_inject, fault_retried_until_allocation_works, 90)
 {
-	size_t psize = page_size(), folio = folio_size(), off;
+	size_t psize = page_bytes(), folio = device_folio_bytes(), off;
 	long long faults0, faults, alloc, injected;
 	volatile int *go;
 	int fd, status;
 	char *map;
 	pid_t pid;
 
-	ASSERT_LE(4 * folio, dev_size());
+	ASSERT_LE(4 * folio, device_size());
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	map = map_dev(_metadata, fd, 4 * folio, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, 0);
@@ -370,13 +396,13 @@ TEST_F_TIMEOUT(fault_inject, fault_retried_until_allocation_works, 90)
 		  MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, go);
 	/* A hole in the third folio, not at its start. */
-	off = 2 * folio + round_down(folio / 2, psize);
-	faults0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	off = 2 * folio + align_down(folio / 2, psize);
+	faults0 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 
 	/* Every allocation of the module fails, for the child only. */
 	ASSERT_EQ(0, knob_set("times", "-1"));
 	ASSERT_EQ(0, knob_set("probability", "100"));
-	pid = race_fork();
+	pid = fork_tied_to_parent();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		if (make_it_fail(true))
@@ -392,14 +418,14 @@ TEST_F_TIMEOUT(fault_inject, fault_retried_until_allocation_works, 90)
 	/* It keeps faulting: retried, neither done nor killed. */
 	ASSERT_TRUE(race_wait_count((int *)go, 1, HANG_S));
 	do {
-		faults = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+		faults = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 		ASSERT_EQ(0, waitpid(pid, &status, WNOHANG)) {
 			TH_LOG("the child ended (status %#x) while every allocation failed",
 			       status);
 		}
 		usleep(10000);
 	} while (faults < faults0 + 5);
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 
 	/* The last 5 failures: then the retried fault gets its memory. */
 	ASSERT_EQ(0, knob_set("times", "5"));
@@ -416,8 +442,8 @@ TEST_F_TIMEOUT(fault_inject, fault_retried_until_allocation_works, 90)
 	EXPECT_EQ(0, knob_set("probability", "0"));
 	EXPECT_EQ(0, injected);
 
-	faults = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS) - faults0;
-	alloc = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	faults = device_attr_read(MMAPDEMO_ATTR_FAULTS) - faults0;
+	alloc = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 	TH_LOG("%lld faults for one access; then a folio of %lld KiB",
 	       faults, alloc / 1024);
 	EXPECT_LE(6, faults);

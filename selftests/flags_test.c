@@ -23,8 +23,38 @@
  * - MAP_ANONYMOUS ignores fd on Linux: passing the device fd gives an
  *   anonymous (zero-filled) mapping, not the device.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "child.h"
+#include "fixture.h"
 
 #define NR_PAGES	64
 /* An extension flag bit that no kernel defines (yet). */
@@ -32,7 +62,7 @@
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_FLAGS, k, NR_PAGES * page_size());
+	return test_region(_metadata, k, NR_PAGES * page_bytes());
 }
 
 /* A fork child writes pattern @seed into [p, p + len) and exits. */
@@ -46,7 +76,7 @@ static int child_fills(void *p, size_t len, uint64_t seed)
 		pattern_fill(p, len, seed);
 		_exit(0);
 	}
-	return wait_child(pid);
+	return wait_exit_code(pid);
 }
 
 /* The smaps VmFlags (two-letter codes) of the VMA that starts at @p. */
@@ -64,28 +94,30 @@ static long faults_touching(char *p, size_t len, bool write)
 	long before, after;
 	size_t i;
 
-	before = minor_faults();
-	for (i = 0; i < len; i += page_size()) {
+	before = rusage_minor_faults();
+	for (i = 0; i < len; i += page_bytes()) {
 		(void)((volatile char *)p)[i];
 		if (write)
 			((volatile char *)p)[i] = (char)i;
 	}
-	after = minor_faults();
+	after = rusage_minor_faults();
 	return after - before;
 }
 
-TEST(flags_fixed_replaces_mapping)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, flags_fixed_replaces_mapping)
 {
-	size_t pg = page_size(), len = 4 * pg;
+	size_t pg = page_bytes(), len = 4 * pg;
 	off_t off = region(_metadata, 0);
 	uint64_t seed_anon = pattern_seed(__func__);
-	uint64_t seed_dev = mix64(seed_anon);
+	uint64_t seed_dev = splitmix64(seed_anon);
 	struct maps_entry e;
 	char *anon, *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed_dev));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed_dev));
 	anon = mmap(NULL, 3 * len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, anon);
@@ -110,23 +142,23 @@ TEST(flags_fixed_replaces_mapping)
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
 	ASSERT_EQ(anon + len, p);
 	EXPECT_EQ(-1, bytes_mismatch(p, len, 0));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed_dev));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed_dev));
 
 	munmap(anon, 3 * len);
 	close(fd);
 }
 
-TEST(flags_fixed_noreplace_eexist)
+TEST_F(device, flags_fixed_noreplace_eexist)
 {
-	size_t pg = page_size(), len = 4 * pg;
+	size_t pg = page_bytes(), len = 4 * pg;
 	off_t off = region(_metadata, 1);
 	uint64_t seed = pattern_seed(__func__);
 	struct maps_entry e;
 	char *p, *q;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
 
 	errno = 0;
@@ -151,21 +183,21 @@ TEST(flags_fixed_noreplace_eexist)
 	close(fd);
 }
 
-TEST(flags_populate_prefaults)
+TEST_F(device, flags_populate_prefaults)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
 	long long dev_faults;
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_POPULATE, off);
-	dev_faults = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	dev_faults = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_LE(0, dev_faults);
 	EXPECT_EQ(0, faults_touching(p, len, true));
-	EXPECT_EQ(dev_faults, mmapdemo_attr(MMAPDEMO_ATTR_FAULTS));
+	EXPECT_EQ(dev_faults, device_attr_read(MMAPDEMO_ATTR_FAULTS));
 	munmap(p, len);
 
 	/* Private and writable: populated with private copies. */
@@ -186,22 +218,22 @@ TEST(flags_populate_prefaults)
  * MAP_NONBLOCK turns MAP_POPULATE off (since 2.6.23, do_mmap() populates
  * only when (flags & (MAP_POPULATE | MAP_NONBLOCK)) == MAP_POPULATE).
  */
-TEST(flags_populate_nonblock_still_faults)
+TEST_F(device, flags_populate_nonblock_still_faults)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	long long dev_faults;
 	long nonblock, plain;
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_POPULATE | MAP_NONBLOCK, off);
-	dev_faults = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	dev_faults = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_LE(0, dev_faults);
 	nonblock = faults_touching(p, len, false);
-	EXPECT_LT(dev_faults, mmapdemo_attr(MMAPDEMO_ATTR_FAULTS));
+	EXPECT_LT(dev_faults, device_attr_read(MMAPDEMO_ATTR_FAULTS));
 	munmap(p, len);
 
 	/* Exactly as many faults as without MAP_POPULATE at all. */
@@ -214,16 +246,16 @@ TEST(flags_populate_nonblock_still_faults)
 	close(fd);
 }
 
-TEST(flags_map_locked_device)
+TEST_F(device, flags_map_locked_device)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 4);
 	long lck, lck_anon;
 	char vmflags[VMFLAGS_LEN];
 	char *p, *anon;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	lck = status_kb("VmLck");
 	ASSERT_LE(0, lck);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -257,15 +289,15 @@ TEST(flags_map_locked_device)
 	close(fd);
 }
 
-TEST(flags_mlock_device)
+TEST_F(device, flags_mlock_device)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 5);
 	char *p, *anon;
 	long lck;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	lck = status_kb("VmLck");
 	ASSERT_LE(0, lck);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -294,14 +326,14 @@ TEST(flags_mlock_device)
  * capability it works within RLIMIT_MEMLOCK (checked by mlock_future_ok()
  * against the length, even though the device VMA then is not locked).
  */
-TEST(flags_map_locked_unprivileged_within_rlimit)
+TEST_F(device, flags_map_locked_unprivileged_within_rlimit)
 {
-	size_t len = 4 * page_size();
+	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 6);
 	pid_t pid;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	pid = fork_unprivileged(64 * KIB);
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -313,37 +345,34 @@ TEST(flags_map_locked_unprivileged_within_rlimit)
 		_exit(0);
 	}
 	/* 10-12: setup failed; 20 + errno: mmap(MAP_LOCKED) failed. */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 	close(fd);
 }
 
-TEST(flags_noreserve_accepted)
+TEST_F(device, flags_noreserve_accepted)
 {
-	size_t len = 4 * page_size();
+	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 7);
 	uint64_t seed = pattern_seed(__func__);
 	bool overcommit_never;
 	char vmflags[VMFLAGS_LEN];
 	char *s, *p;
-	FILE *f;
 	int fd, mode = -1;
 
-	f = fopen("/proc/sys/vm/overcommit_memory", "r");
-	ASSERT_NE(NULL, f);
-	ASSERT_EQ(1, fscanf(f, "%d", &mode));
-	fclose(f);
+	mode = attr_read_decimal("/proc/sys/vm", "overcommit_memory");
+	ASSERT_LE(0, mode);
 	/* The kernel honours MAP_NORESERVE unless overcommit is "never". */
 	overcommit_never = mode == 2;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_NORESERVE, off);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_NORESERVE, off);
 	pattern_fill(s, len, seed);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed));
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
-	pattern_fill(p, len, mix64(seed));
+	pattern_fill(p, len, splitmix64(seed));
 	EXPECT_EQ(-1, pattern_mismatch(s, len, seed));
 
 	get_vmflags(_metadata, p, vmflags);
@@ -355,9 +384,9 @@ TEST(flags_noreserve_accepted)
 	close(fd);
 }
 
-TEST(flags_file_accepted)
+TEST_F(device, flags_file_accepted)
 {
-	size_t len = 4 * page_size();
+	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 8);
 	uint64_t seed = pattern_seed(__func__);
 	char *p;
@@ -365,28 +394,28 @@ TEST(flags_file_accepted)
 
 	/* MAP_FILE is a compatibility flag: it is 0 and changes nothing. */
 	EXPECT_EQ(0, MAP_FILE);
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_FILE, off);
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
-	pattern_fill(p, len, mix64(seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, mix64(seed)));
+	pattern_fill(p, len, splitmix64(seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, splitmix64(seed)));
 	munmap(p, len);
 	close(fd);
 }
 
-TEST(flags_32bit_below_2g)
+TEST_F(device, flags_32bit_below_2g)
 {
-	size_t len = 4 * page_size();
+	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 9);
 	uint64_t seed = pattern_seed(__func__);
 	unsigned long limit = 2UL << 30;
 	char *s, *p, *high;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_32BIT, off);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -412,27 +441,13 @@ TEST(flags_32bit_below_2g)
 	close(fd);
 }
 
-TEST(flags_growsdown_device_einval)
+/* Side by side: an anonymous private stack-like mapping works. */
+TEST_F(device, flags_growsdown_anonymous_works)
 {
-	size_t len = 4 * page_size();
-	off_t off = region(_metadata, 10);
+	size_t len = 4 * page_bytes();
 	char vmflags[VMFLAGS_LEN];
 	void *p;
-	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	errno = 0;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_SHARED | MAP_GROWSDOWN, fd, off);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EINVAL, errno);
-	errno = 0;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-		 MAP_PRIVATE | MAP_GROWSDOWN, fd, off);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EINVAL, errno);
-
-	/* Side by side: an anonymous private stack-like mapping works. */
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_PRIVATE | MAP_ANONYMOUS | MAP_GROWSDOWN, -1, 0);
 	ASSERT_NE(MAP_FAILED, p);
@@ -441,18 +456,17 @@ TEST(flags_growsdown_device_einval)
 		TH_LOG("VmFlags:%s", vmflags);
 	}
 	munmap(p, len);
-	close(fd);
 }
 
-TEST(flags_shared_validate_unknown_eopnotsupp)
+TEST_F(device, flags_shared_validate_unknown_eopnotsupp)
 {
-	size_t len = 4 * page_size();
+	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 11);
 	uint64_t seed = pattern_seed(__func__);
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	errno = 0;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_SHARED_VALIDATE | MAP_UNKNOWN_FLAG, fd, off);
@@ -474,42 +488,69 @@ TEST(flags_shared_validate_unknown_eopnotsupp)
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED_VALIDATE, off);
 	pattern_fill(p, len, seed);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed));
 	munmap(p, len);
 	close(fd);
 }
 
-TEST(flags_hugetlb_device_einval)
+/*
+ * Flags the device refuses, shared and private alike: MAP_GROWSDOWN (a
+ * stack that grows over the device) and MAP_HUGETLB (hugetlbfs pages,
+ * which the device is not).
+ */
+FIXTURE(refused) {
+	int fd;
+};
+
+FIXTURE_VARIANT(refused) {
+	int flags;
+	bool pmd_len;	/* map one PMD, else 4 pages */
+};
+
+FIXTURE_VARIANT_ADD(refused, growsdown_shared) {
+	.flags = MAP_SHARED | MAP_GROWSDOWN,
+};
+
+FIXTURE_VARIANT_ADD(refused, growsdown_private) {
+	.flags = MAP_PRIVATE | MAP_GROWSDOWN,
+};
+
+FIXTURE_VARIANT_ADD(refused, hugetlb_shared) {
+	.flags = MAP_SHARED | MAP_HUGETLB,
+	.pmd_len = true,
+};
+
+FIXTURE_VARIANT_ADD(refused, hugetlb_private) {
+	.flags = MAP_PRIVATE | MAP_HUGETLB,
+	.pmd_len = true,
+};
+
+DEVICE_FIXTURE_SETUP(refused)
+
+TEST_F(refused, flags_device_einval)
 {
-	size_t len = 2 * MIB;
+	size_t len = variant->pmd_len ? pmd_bytes() : 4 * page_bytes();
 	off_t off = region(_metadata, 0);
 	void *p;
-	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
 	errno = 0;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_HUGETLB,
-		 fd, off);
+	p = mmap(NULL, len, PROT_READ | PROT_WRITE, variant->flags, self->fd,
+		 off);
 	EXPECT_EQ(MAP_FAILED, p);
 	EXPECT_EQ(EINVAL, errno);
-	errno = 0;
-	p = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_HUGETLB,
-		 fd, off);
-	EXPECT_EQ(MAP_FAILED, p);
-	EXPECT_EQ(EINVAL, errno);
-	close(fd);
+	close(self->fd);
 }
 
 /*
  * Seed 001's four kinds side by side: anonymous shared / private and
  * device shared / private, each written by a fork child.
  */
-TEST(flags_anonymous_and_device_shared_vs_private)
+TEST_F(device, flags_anonymous_and_device_shared_vs_private)
 {
-	size_t len = 4 * page_size();
+	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 12);
 	uint64_t seed = pattern_seed(__func__);
-	uint64_t seed_child = mix64(seed), seed_priv = mix64(seed_child);
+	uint64_t seed_child = splitmix64(seed), seed_priv = splitmix64(seed_child);
 	char *anon_s, *anon_p, *anon_s2, *dev_s, *dev_p;
 	int fd;
 
@@ -523,8 +564,8 @@ TEST(flags_anonymous_and_device_shared_vs_private)
 	anon_p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANON, -1, 0);
 	ASSERT_NE(MAP_FAILED, anon_p);
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	dev_s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			MAP_SHARED, off);
 	dev_p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -550,7 +591,7 @@ TEST(flags_anonymous_and_device_shared_vs_private)
 	 * which shows the shared child write, not the private one.
 	 */
 	EXPECT_EQ(-1, pattern_mismatch(dev_p, len, seed_child));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed_child));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed_child));
 
 	/* Each anonymous shared mmap() is a mapping of its own. */
 	EXPECT_EQ(-1, bytes_mismatch(anon_s2, len, 0));
@@ -563,17 +604,17 @@ TEST(flags_anonymous_and_device_shared_vs_private)
 	close(fd);
 }
 
-TEST(flags_anonymous_ignores_fd)
+TEST_F(device, flags_anonymous_ignores_fd)
 {
-	size_t len = 4 * page_size();
+	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 13);
 	uint64_t seed = pattern_seed(__func__);
 	struct maps_entry e;
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, fd, off);
 	ASSERT_NE(MAP_FAILED, p);
@@ -581,7 +622,7 @@ TEST(flags_anonymous_ignores_fd)
 	ASSERT_EQ(0, maps_find(0, (unsigned long)p, &e));
 	EXPECT_STRNE(MMAPDEMO_DEVICE_PATH, e.path);
 	memset(p, 0xee, len);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed));
 	munmap(p, len);
 	close(fd);
 }

@@ -9,15 +9,43 @@
  * Children report through their exit status (a bit per failed check) and
  * parent and child take turns through pipes.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "child.h"
+#include "fixture.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_FORK, k,
-			   4 * NR_PAGES * page_size());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
 /* Hand the turn to the other side. */
@@ -37,22 +65,24 @@ static bool turn_wait(int fd)
 	return read(fd, &c, 1) == 1;
 }
 
-TEST(fork_child_inherits_both_mappings)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, fork_child_inherits_both_mappings)
 {
-	size_t len = NR_PAGES * page_size(), pg = page_size();
+	size_t len = NR_PAGES * page_bytes(), pg = page_bytes();
 	off_t off_s = region(_metadata, 0), off_p = region(_metadata, 1);
 	uint64_t seed_s = pattern_seed(__func__);
-	uint64_t seed_dev = mix64(seed_s), seed_copy = mix64(seed_dev);
+	uint64_t seed_dev = splitmix64(seed_s), seed_copy = splitmix64(seed_dev);
 	struct maps_entry e;
 	char *shared, *priv;
 	int fd, go[2], rc;
 	pid_t pid;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off_s);
 	pattern_fill(shared, len, seed_s);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off_p, seed_dev));
+	ASSERT_EQ(0, device_write_pattern(fd, len, off_p, seed_dev));
 	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE, off_p);
 	/* Page 0 is a private copy already, the others still device pages. */
@@ -92,24 +122,24 @@ TEST(fork_child_inherits_both_mappings)
 
 	close(go[1]);
 	/* 1: shared content, 2: private copy, 4: private device pages. */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 
 	munmap(shared, len);
 	munmap(priv, len);
 	close(fd);
 }
 
-TEST(fork_shared_writes_seen_both_ways)
+TEST_F(device, fork_shared_writes_seen_both_ways)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
 	uint64_t seed = pattern_seed(__func__);
-	uint64_t by_child = mix64(seed), by_parent = mix64(by_child);
+	uint64_t by_child = splitmix64(seed), by_parent = splitmix64(by_child);
 	int fd, to_child[2], to_parent[2];
 	char *shared;
 	pid_t pid;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off);
 	pattern_fill(shared, len, seed);
@@ -128,30 +158,30 @@ TEST(fork_shared_writes_seen_both_ways)
 
 	ASSERT_TRUE(turn_wait(to_parent[0]));
 	EXPECT_EQ(-1, pattern_mismatch(shared, len, by_child));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, by_child));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, by_child));
 
 	pattern_fill(shared, len, by_parent);
 	turn_give(to_child[1]);
 	/* 1: the child did not see the parent's write. */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 
 	munmap(shared, len);
 	close(fd);
 }
 
-TEST(fork_private_writes_isolated_both_ways)
+TEST_F(device, fork_private_writes_isolated_both_ways)
 {
-	size_t len = NR_PAGES * page_size(), pg = page_size();
+	size_t len = NR_PAGES * page_bytes(), pg = page_bytes();
 	off_t off = region(_metadata, 3);
 	uint64_t seed_dev = pattern_seed(__func__);
-	uint64_t before = mix64(seed_dev), by_child = mix64(before);
-	uint64_t by_parent = mix64(by_child);
+	uint64_t before = splitmix64(seed_dev), by_child = splitmix64(before);
+	uint64_t by_parent = splitmix64(by_child);
 	int fd, to_child[2], to_parent[2];
 	char *priv;
 	pid_t pid;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed_dev));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed_dev));
 	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE, off);
 	/*
@@ -178,15 +208,15 @@ TEST(fork_private_writes_isolated_both_ways)
 	EXPECT_EQ(-1, pattern_mismatch(priv, pg, before));
 	EXPECT_EQ(-1, pattern_mismatch_from(priv + pg, len - pg, seed_dev,
 					    pg));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed_dev));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed_dev));
 
 	/* The parent's writes are not seen by the child. */
 	pattern_fill(priv, len, by_parent);
 	turn_give(to_child[1]);
 	/* 1: the child's private pages changed under it. */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 	EXPECT_EQ(-1, pattern_mismatch(priv, len, by_parent));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed_dev));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed_dev));
 
 	munmap(priv, len);
 	close(fd);

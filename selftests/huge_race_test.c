@@ -7,7 +7,7 @@
  * With folio_order=9 the device's 2 MiB folios are mapped with one PMD
  * each; with folio_order=0 the same tests run on 4 KiB folios and PTEs
  * (FilePmdMapped is then 0 throughout). Writers, words and the rules the
- * contents must obey are those of mmapdemo_race_util.h: a word is 0 or a
+ * contents must obey are those of lib/race.h: a word is 0 or a
  * store that had not completed when a removal of its page started; a store
  * that began after the last removal of its page returned is never lost;
  * with all writers stopped every word is exactly its last store.
@@ -37,10 +37,47 @@
  *   pages (and takes new stores), nothing is lost, the second folio stays
  *   PMD-mapped, the VMA count grows by two.
  *
- * The fixture reloads the module for a fresh device, and again afterwards.
+ * The fixture makes the device fresh (device_fresh()) and afterwards puts
+ * back the size the module was loaded with.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_race_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "access.h"
+#include "child.h"
+#include "race.h"
+#include "fixture.h"
 
 #define REGION		(8 * MIB)
 #define MAP_LEN		(4 * MIB)	/* munmap/mremap tests */
@@ -164,7 +201,7 @@ static void report(struct __test_metadata *_metadata, struct race_state *s,
 
 static bool pmd_folios(void)
 {
-	return mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER) == pmd_order();
+	return device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER) == pmd_page_order();
 }
 
 /* FilePmdMapped of the VMA at @addr in kB, as expected with PMD folios. */
@@ -182,7 +219,7 @@ static void touch(const char *p, size_t len)
 {
 	size_t i;
 
-	for (i = 0; i < len; i += page_size())
+	for (i = 0; i < len; i += page_bytes())
 		(void)((const volatile char *)p)[i];
 }
 
@@ -198,13 +235,13 @@ struct region {
 
 static void region_setup(struct __test_metadata *_metadata, struct region *r)
 {
-	size_t psize = page_size();
+	size_t psize = page_bytes();
 	struct crowd *c = &r->crowd;
 
 	r->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	ASSERT_EQ(0, dev_info(r->fd, &r->info));
+	ASSERT_EQ(0, device_info_read(r->fd, &r->info));
 	ASSERT_LE(REGION, r->info.max_size);
-	ASSERT_EQ(0, dev_resize(r->fd, REGION));
+	ASSERT_EQ(0, device_resize(r->fd, REGION));
 	r->nr_pages = REGION / psize;
 	r->s = race_state_new(r->nr_pages, NR_WRITERS,
 			      pattern_seed(_metadata->name));
@@ -212,7 +249,7 @@ static void region_setup(struct __test_metadata *_metadata, struct region *r)
 	r->map = map_dev(_metadata, r->fd, REGION, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, 0);
 	if (pmd_folios())
-		ASSERT_EQ(0UL, (uintptr_t)r->map % PMD_SIZE);
+		ASSERT_EQ(0UL, (uintptr_t)r->map % pmd_bytes());
 
 	/* All of it PMD-mapped before the race starts. */
 	touch(r->map, REGION);
@@ -280,12 +317,12 @@ static void region_final(struct __test_metadata *_metadata, struct region *r)
 static void region_teardown(struct __test_metadata *_metadata,
 			    struct region *r)
 {
-	ASSERT_EQ(0, dev_punch(r->fd, 0, REGION));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	ASSERT_EQ(0, device_punch(r->fd, 0, REGION));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	EXPECT_EQ(-1, bytes_mismatch(r->map, REGION, 0));
 	ASSERT_EQ(0, munmap(r->map, REGION));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
-	EXPECT_EQ(0, dev_resize(r->fd, r->info.size));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(0, device_resize(r->fd, r->info.size));
 	close(r->fd);
 	race_state_free(r->s);
 }
@@ -307,16 +344,16 @@ TEST_F_TIMEOUT(huge_race, huge_punch_while_pmd_mapped, 120)
 	for (round = 0; round < PUNCH_ROUNDS && !race_failed(r.s); round++) {
 		if (round >= 4 && now_s() > deadline)
 			break;
-		off = (uint64_t)(round % 4) * PMD_SIZE;
+		off = (uint64_t)(round % 4) * pmd_bytes();
 		snprintf(op, sizeof(op), "round %d: PUNCH %#llx+2M", round,
 			 (unsigned long long)off);
 		race_before_removal(r.s, done);
-		if (dev_punch(r.fd, off, PMD_SIZE)) {
+		if (device_punch(r.fd, off, pmd_bytes())) {
 			race_fail(r.s, "%s: %s", op, strerror(errno));
 			break;
 		}
 		race_after_removal(r.s, off / r.s->psize,
-				   (off + PMD_SIZE) / r.s->psize, done);
+				   (off + pmd_bytes()) / r.s->psize, done);
 		region_check(&r, REGION, RACE_INTACT, op);
 		crowd_wait(_metadata, &r.crowd, r.nr_pages / 2);
 	}
@@ -328,21 +365,21 @@ TEST_F_TIMEOUT(huge_race, huge_punch_while_pmd_mapped, 120)
 	touch(r.map, REGION);
 	EXPECT_PMD_KB(r.map, REGION / KIB);
 	EXPECT_EQ((long long)REGION,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-	ASSERT_EQ(0, dev_punch(r.fd, PMD_SIZE, PMD_SIZE));
-	EXPECT_PMD_KB(r.map, (REGION - PMD_SIZE) / KIB);
-	EXPECT_EQ((long long)(REGION - PMD_SIZE),
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-	EXPECT_EQ(-1, bytes_mismatch(r.map + PMD_SIZE, PMD_SIZE, 0));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	ASSERT_EQ(0, device_punch(r.fd, pmd_bytes(), pmd_bytes()));
+	EXPECT_PMD_KB(r.map, (REGION - pmd_bytes()) / KIB);
+	EXPECT_EQ((long long)(REGION - pmd_bytes()),
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	EXPECT_EQ(-1, bytes_mismatch(r.map + pmd_bytes(), pmd_bytes(), 0));
 	EXPECT_PMD_KB(r.map, REGION / KIB);
 	EXPECT_EQ((long long)REGION,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	region_teardown(_metadata, &r);
 }
 
 TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 {
-	uint64_t done[RACE_MAX_WRITERS], size, cut, ps = page_size();
+	uint64_t done[RACE_MAX_WRITERS], size, cut, ps = page_bytes();
 	size_t kept;
 	double deadline;
 	struct region r;
@@ -357,12 +394,12 @@ TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 		if (round >= 3 && now_s() > deadline)
 			break;
 		/* Inside the second, third or fourth folio. */
-		cut = (uint64_t)(1 + round % 3) * PMD_SIZE;
+		cut = (uint64_t)(1 + round % 3) * pmd_bytes();
 		size = cut + ((round * 37) % 510 + 1) * ps;
 		snprintf(op, sizeof(op), "round %d: RESIZE to %#llx", round,
 			 (unsigned long long)size);
 		race_before_removal(r.s, done);
-		if (dev_resize(r.fd, size)) {
+		if (device_resize(r.fd, size)) {
 			race_fail(r.s, "%s: %s", op, strerror(errno));
 			break;
 		}
@@ -375,7 +412,7 @@ TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 		 * writers make huge folios there again for the next cut.
 		 */
 		snprintf(op, sizeof(op), "round %d: RESIZE back", round);
-		if (dev_resize(r.fd, REGION)) {
+		if (device_resize(r.fd, REGION)) {
 			race_fail(r.s, "%s: %s", op, strerror(errno));
 			break;
 		}
@@ -383,7 +420,7 @@ TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 		snprintf(op, sizeof(op), "round %d: PUNCH %#llx-", round,
 			 (unsigned long long)cut);
 		race_before_removal(r.s, done);
-		if (dev_punch(r.fd, cut, REGION - cut)) {
+		if (device_punch(r.fd, cut, REGION - cut)) {
 			race_fail(r.s, "%s: %s", op, strerror(errno));
 			break;
 		}
@@ -402,32 +439,32 @@ TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 	 * of the cuts above) it keeps the page table, and the core maps even
 	 * a huge folio there with PTEs until the VMA goes away.
 	 */
-	ASSERT_EQ(0, dev_punch(r.fd, 0, REGION));
+	ASSERT_EQ(0, device_punch(r.fd, 0, REGION));
 	ASSERT_EQ(0, munmap(r.map, REGION));
 	r.map = map_dev(_metadata, r.fd, REGION, PROT_READ | PROT_WRITE,
 			MAP_SHARED, 0);
 	touch(r.map, REGION);
 	EXPECT_PMD_KB(r.map, REGION / KIB);
-	size = 2 * PMD_SIZE + MIB + 3 * ps;
-	kept = size - 2 * PMD_SIZE;
-	ASSERT_EQ(0, dev_pwrite_pattern(r.fd, REGION, 0, r.s->salt));
-	ASSERT_EQ(0, dev_resize(r.fd, size));
-	EXPECT_PMD_KB(r.map, 2 * PMD_SIZE / KIB);
-	EXPECT_EQ((long long)size, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	size = 2 * pmd_bytes() + MIB + 3 * ps;
+	kept = size - 2 * pmd_bytes();
+	ASSERT_EQ(0, device_write_pattern(r.fd, REGION, 0, r.s->salt));
+	ASSERT_EQ(0, device_resize(r.fd, size));
+	EXPECT_PMD_KB(r.map, 2 * pmd_bytes() / KIB);
+	EXPECT_EQ((long long)size, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	EXPECT_EQ(-1, pattern_mismatch(r.map, size, r.s->salt));
-	EXPECT_EQ(-1, dev_pread_mismatch(r.fd, size, 0, r.s->salt));
-	EXPECT_PMD_KB(r.map, 2 * PMD_SIZE / KIB);
+	EXPECT_EQ(-1, device_pattern_mismatch(r.fd, size, 0, r.s->salt));
+	EXPECT_PMD_KB(r.map, 2 * pmd_bytes() / KIB);
 	EXPECT_EQ(SIGBUS, probe_signal(r.map + size, ACCESS_READ,
 				       &(struct access_result){ 0 }));
 	TH_LOG("cut at %#llx: %zu KiB kept as 4 KiB copies",
 	       (unsigned long long)size, kept / KIB);
 
 	/* Grown back: the cut folio's range stays in small folios. */
-	ASSERT_EQ(0, dev_resize(r.fd, REGION));
+	ASSERT_EQ(0, device_resize(r.fd, REGION));
 	touch(r.map, REGION);
-	EXPECT_PMD_KB(r.map, (REGION - PMD_SIZE) / KIB);
+	EXPECT_PMD_KB(r.map, (REGION - pmd_bytes()) / KIB);
 	EXPECT_EQ((long long)REGION,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	EXPECT_EQ(-1, pattern_mismatch(r.map, size, r.s->salt));
 	EXPECT_EQ(-1, bytes_mismatch(r.map + size, REGION - size, 0));
 	region_teardown(_metadata, &r);
@@ -450,18 +487,18 @@ struct split {
 static void split_setup(struct __test_metadata *_metadata, struct split *sp,
 			int fd, struct race_state *s, int round)
 {
-	uint64_t ps = page_size(), first = 0;
+	uint64_t ps = page_bytes(), first = 0;
 	struct crowd *c = &sp->crowd;
 
 	sp->fd = fd;
 	sp->s = s;
-	sp->off = (uint64_t)(round % 3) * PMD_SIZE;
+	sp->off = (uint64_t)(round % 3) * pmd_bytes();
 	sp->hole = ((round * 37) % 256 + 64) * ps;
 	sp->hole_len = ((round * 13) % 128 + 1) * ps;
 	sp->map = map_dev(_metadata, fd, MAP_LEN, PROT_READ | PROT_WRITE,
 			  MAP_SHARED, sp->off);
 	if (pmd_folios())
-		ASSERT_EQ(0UL, (uintptr_t)sp->map % PMD_SIZE);
+		ASSERT_EQ(0UL, (uintptr_t)sp->map % pmd_bytes());
 	touch(sp->map, MAP_LEN);
 	EXPECT_PMD_KB(sp->map, MAP_LEN / KIB);
 
@@ -502,7 +539,7 @@ static void check_split_view(struct race_state *s, struct race_view *view,
 
 	for (p = view->first; p < view->end && !race_failed(s); p++) {
 		if (p >= sig_first && p < sig_end && sig) {
-			got = race_load(view->map +
+			got = guarded_load64(view->map +
 					(p * s->psize - view->map_off), &v);
 			if (got != sig)
 				race_fail(s, "%s: page %llu: %s, expected %s",
@@ -521,7 +558,7 @@ static void check_split_view(struct race_state *s, struct race_view *view,
 
 static void split_run(struct __test_metadata *_metadata, bool move)
 {
-	uint64_t ps = page_size(), nr_pages = REGION / ps, first, moved_first;
+	uint64_t ps = page_bytes(), nr_pages = REGION / ps, first, moved_first;
 	struct mmapdemo_info info;
 	struct race_view views[3];
 	struct race_writer wr;
@@ -533,12 +570,12 @@ static void split_run(struct __test_metadata *_metadata, bool move)
 	char *dst, *resv = NULL;
 
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	ASSERT_EQ(0, dev_info(fd, &info));
+	ASSERT_EQ(0, device_info_read(fd, &info));
 	ASSERT_LE(REGION, info.max_size);
-	ASSERT_EQ(0, dev_resize(fd, REGION));
+	ASSERT_EQ(0, device_resize(fd, REGION));
 	s = race_state_new(nr_pages, NR_WRITERS, pattern_seed(_metadata->name));
 	ASSERT_NE(NULL, s);
-	vmas0 = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
+	vmas0 = device_attr_read(MMAPDEMO_ATTR_VMAS);
 	deadline = now_s() + CONTROL_S;
 
 	for (round = 0; round < SPLIT_ROUNDS && !race_failed(s); round++) {
@@ -550,10 +587,10 @@ static void split_run(struct __test_metadata *_metadata, bool move)
 		dst = NULL;
 		if (move) {
 			/* A place for the moved pages, off the 2 MiB grid. */
-			resv = mmap(NULL, 2 * PMD_SIZE, PROT_NONE,
+			resv = mmap(NULL, 2 * pmd_bytes(), PROT_NONE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			ASSERT_NE(MAP_FAILED, resv);
-			dst = (char *)round_up((uintptr_t)resv, PMD_SIZE) +
+			dst = (char *)align_up((uintptr_t)resv, pmd_bytes()) +
 			      16 * ps;
 			/* A forked child may see it before or after the move. */
 			sp.crowd.forker.views[1] = (struct race_view){
@@ -612,10 +649,10 @@ static void split_run(struct __test_metadata *_metadata, bool move)
 				race_fail(s, "%s: unreadable page",
 					  views[i].name);
 		race_set(s->final_check, 0);
-		vmas = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
+		vmas = device_attr_read(MMAPDEMO_ATTR_VMAS);
 		EXPECT_EQ(vmas0 + (move ? 3 : 2), vmas);
 		EXPECT_PMD_KB(sp.map, 0);
-		EXPECT_PMD_KB(sp.map + sp.hole + sp.hole_len, PMD_SIZE / KIB);
+		EXPECT_PMD_KB(sp.map + sp.hole + sp.hole_len, pmd_bytes() / KIB);
 		if (move) {
 			EXPECT_PMD_KB(dst, 0);
 			/* The moved pages still write to their device pages. */
@@ -625,10 +662,10 @@ static void split_run(struct __test_metadata *_metadata, bool move)
 			EXPECT_TRUE(race_write_one(&wr, moved_first));
 			race_check_view(s, &views[1], RACE_FINAL);
 			munmap(dst, sp.hole_len);
-			munmap(resv, 2 * PMD_SIZE);
+			munmap(resv, 2 * pmd_bytes());
 		}
 		munmap(sp.map, MAP_LEN);
-		EXPECT_EQ(vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+		EXPECT_EQ(vmas0, device_attr_read(MMAPDEMO_ATTR_VMAS));
 	}
 	report(_metadata, s, round);
 	/*
@@ -636,9 +673,9 @@ static void split_run(struct __test_metadata *_metadata, bool move)
 	 * 2 MiB, 4 MiB, 0, ...) is still allocated.
 	 */
 	EXPECT_EQ((long long)(MAP_LEN + (round < 3 ? round - 1 : 2) *
-			      PMD_SIZE),
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-	EXPECT_EQ(0, dev_resize(fd, info.size));
+			      pmd_bytes()),
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	EXPECT_EQ(0, device_resize(fd, info.size));
 	close(fd);
 	race_state_free(s);
 }

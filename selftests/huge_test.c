@@ -15,12 +15,42 @@
  * fault for files other than anonymous shmem. The contents are the same.
  *
  * The tests of one kind of mapping skip with the other folio_order. The
- * fixture reloads the module (same arguments) for fresh pages and a zero
- * `faults` counter; the teardown reloads it if a failure left it
- * unloaded.
+ * fixture makes the device fresh (device_fresh(): every folio punched) and
+ * the tests count faults and allocations as differences; the teardown
+ * reloads the module if a failure left it unloaded.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "module.h"
+#include "fixture.h"
 
 #define HUGE_LEN	(4 * MIB)
 
@@ -40,18 +70,17 @@ FIXTURE_SETUP(huge)
 {
 	long long off;
 
-	fresh_device(_metadata);
-	self->order = mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
+	self->order = device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER);
 	ASSERT_LE(0, self->order);
-	self->pmd = self->order == pmd_order();
-	off = device_region(_metadata, 8 * MIB, HUGE_LEN);
+	self->pmd = self->order == pmd_page_order();
+	off = device_region(_metadata, HUGE_LEN);
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
-		     dev_size() / 1024);
+		     device_size() / 1024);
 	self->off = off;
 	self->seed = pattern_seed(_metadata->name);
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	TH_LOG("folio_order %lld (PMD order %d)", self->order, pmd_order());
+	self->fd = device_fresh(_metadata);
+	TH_LOG("folio_order %lld (PMD order %d)", self->order, pmd_page_order());
 }
 
 /*
@@ -80,11 +109,11 @@ static void first_touch(struct __test_metadata *_metadata,
 
 	self->map = map_dev(_metadata, self->fd, len, PROT_READ | PROT_WRITE,
 			    MAP_SHARED, self->off);
-	self->alloc0 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
-	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	self->alloc0 = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	f0 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	pattern_fill_from(self->map, len, self->seed, self->off);
-	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
-	self->alloc1 = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	f1 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
+	self->alloc1 = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 	self->pmd_kb = smaps_kb(self->map, "FilePmdMapped");
 	self->faults = f1 - f0;
 	TH_LOG("%zu KiB at %p: %lld faults, FilePmdMapped %ld kB",
@@ -97,7 +126,7 @@ static void first_touch(struct __test_metadata *_metadata,
  */
 TEST_F_TIMEOUT(huge, huge_mmap_address_pmd_aligned, 60)
 {
-	size_t psize = page_size(), len = HUGE_LEN;
+	size_t psize = page_bytes(), len = HUGE_LEN;
 	char *map, *perturb[4];
 	int i;
 
@@ -109,7 +138,7 @@ TEST_F_TIMEOUT(huge, huge_mmap_address_pmd_aligned, 60)
 		ASSERT_NE(MAP_FAILED, perturb[i]);
 		map = map_dev(_metadata, self->fd, len, PROT_READ, MAP_SHARED,
 			      self->off);
-		EXPECT_EQ(0UL, (uintptr_t)map % PMD_SIZE) {
+		EXPECT_EQ(0UL, (uintptr_t)map % pmd_bytes()) {
 			TH_LOG("mapping at %p", map);
 		}
 		munmap(map, len);
@@ -124,7 +153,7 @@ TEST_F_TIMEOUT(huge, huge_aligned_mapping_pmd_mapped, 60)
 	if (!self->pmd)
 		SKIP(return, NOT_PMD_ORDER, self->order);
 	first_touch(_metadata, self);
-	ASSERT_EQ(0UL, (uintptr_t)self->map % PMD_SIZE);
+	ASSERT_EQ(0UL, (uintptr_t)self->map % pmd_bytes());
 	EXPECT_EQ((long)(HUGE_LEN / KIB), self->pmd_kb);
 }
 
@@ -134,8 +163,8 @@ TEST_F_TIMEOUT(huge, huge_one_fault_per_pmd, 60)
 	if (!self->pmd)
 		SKIP(return, NOT_PMD_ORDER, self->order);
 	first_touch(_metadata, self);
-	ASSERT_EQ(0UL, (uintptr_t)self->map % PMD_SIZE);
-	EXPECT_EQ((long long)(HUGE_LEN / PMD_SIZE), self->faults);
+	ASSERT_EQ(0UL, (uintptr_t)self->map % pmd_bytes());
+	EXPECT_EQ((long long)(HUGE_LEN / pmd_bytes()), self->faults);
 }
 
 /* With smaller folios nothing is PMD-mapped. */
@@ -156,7 +185,7 @@ TEST_F_TIMEOUT(huge, huge_small_folios_one_fault_per_page, 60)
 	if (self->pmd)
 		SKIP(return, PMD_ORDER, self->order);
 	first_touch(_metadata, self);
-	EXPECT_EQ((long long)(HUGE_LEN / page_size()), self->faults);
+	EXPECT_EQ((long long)(HUGE_LEN / page_bytes()), self->faults);
 }
 
 /* Any folio_order: the first touch allocates exactly what it touched. */
@@ -172,7 +201,7 @@ TEST_F_TIMEOUT(huge, huge_first_touch_contents_correct, 60)
 	first_touch(_metadata, self);
 	EXPECT_EQ(-1, pattern_mismatch_from(self->map, HUGE_LEN, self->seed,
 					    self->off));
-	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, HUGE_LEN, self->off,
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, HUGE_LEN, self->off,
 					      self->seed, self->off));
 }
 
@@ -185,20 +214,20 @@ static char *read_unaligned(struct __test_metadata *_metadata,
 			    FIXTURE_DATA(huge) *self, long long *faults,
 			    long *mismatch)
 {
-	size_t psize = page_size(), len = HUGE_LEN;
+	size_t psize = page_bytes(), len = HUGE_LEN;
 	char *resv, *fixed;
 	long long f0;
 
-	resv = mmap(NULL, len + PMD_SIZE + psize, PROT_NONE,
+	resv = mmap(NULL, len + pmd_bytes() + psize, PROT_NONE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, resv);
-	fixed = (char *)round_up((uintptr_t)resv, PMD_SIZE) + psize;
+	fixed = (char *)align_up((uintptr_t)resv, pmd_bytes()) + psize;
 	fixed = mmap(fixed, len, PROT_READ, MAP_SHARED | MAP_FIXED, self->fd,
 		     self->off);
 	ASSERT_NE(MAP_FAILED, fixed);
-	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	f0 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	*mismatch = pattern_mismatch_from(fixed, len, self->seed, self->off);
-	*faults = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS) - f0;
+	*faults = device_attr_read(MMAPDEMO_ATTR_FAULTS) - f0;
 	return fixed;
 }
 
@@ -212,7 +241,7 @@ TEST_F_TIMEOUT(huge, huge_unaligned_mapping_pte_mapped, 60)
 	first_touch(_metadata, self);
 	fixed = read_unaligned(_metadata, self, &faults, &bad);
 	EXPECT_EQ(0, smaps_kb(fixed, "FilePmdMapped"));
-	EXPECT_EQ((long long)(HUGE_LEN / page_size()), faults);
+	EXPECT_EQ((long long)(HUGE_LEN / page_bytes()), faults);
 }
 
 /* Off the 2 MiB grid: the same data. */
@@ -234,7 +263,7 @@ TEST_F_TIMEOUT(huge, huge_unaligned_mapping_allocates_nothing, 60)
 
 	first_touch(_metadata, self);
 	read_unaligned(_metadata, self, &faults, &bad);
-	EXPECT_EQ(self->alloc1, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	EXPECT_EQ(self->alloc1, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 }
 
 TEST_HARNESS_MAIN

@@ -23,20 +23,47 @@
  * pointer. Calling it from a 32-bit process is out of scope here: the
  * build machine has no 32-bit libc (-m32 cannot link).
  *
- * The tests that allocate and punch use REGION_OFF (60 MiB, clear of the
- * other programs' regions, see mmapdemo_util.h). RESIZE calls that are
+ * Each test owns a fresh device (device_fresh()); those that allocate and
+ * punch work at its start. RESIZE calls that are
  * meant to fail ask for the current size, so that one accepted by
  * mistake changes nothing.
  */
+
 #include <assert.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
-#include "mmapdemo_ioctl_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "fixture.h"
 
-#define REGION_OFF	(60 * MIB)
-#define REGION_LEN	(2 * MIB)
+/* One PMD: a whole folio with either folio order. */
+#define REGION_LEN	pmd_bytes()
 
 /* --- the ABI, pinned at build time --- */
 
@@ -91,11 +118,11 @@ static_assert(MMAPDEMO_FEATURE_PMD_MAPPING == 4, "feature bit 2");
 /* Where this program allocates and punches; the device must hold it. */
 static off_t region(struct __test_metadata *_metadata)
 {
-	long long off = device_region(_metadata, REGION_OFF, REGION_LEN);
+	long long off = device_region(_metadata, REGION_LEN);
 
 	ASSERT_LE(0, off) {
 		TH_LOG("the device (%zu bytes) is smaller than %lu",
-		       dev_size(), REGION_LEN);
+		       device_size(), REGION_LEN);
 	}
 	return (off_t)off;
 }
@@ -106,21 +133,23 @@ static off_t fill_region(struct __test_metadata *_metadata, int fd,
 {
 	off_t off = region(_metadata);
 
-	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, REGION_LEN, off, seed, off));
+	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
 	return off;
 }
 
 static void expect_region_intact(struct __test_metadata *_metadata, int fd,
 				 off_t off, uint64_t seed)
 {
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, REGION_LEN, off, seed, off));
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, REGION_LEN, off, seed, off));
 }
+
+DEVICE_FIXTURE(device)
 
 /*
  * The numbers a 64-bit and a 32-bit caller both use, written out: the
  * same facts as the static_asserts above, shown in the TAP.
  */
-TEST(ioctl_command_numbers_pinned)
+TEST_F(device, ioctl_command_numbers_pinned)
 {
 	TH_LOG("INFO %#lx RESIZE %#lx PUNCH %#lx",
 	       (unsigned long)MMAPDEMO_IOC_INFO,
@@ -131,10 +160,10 @@ TEST(ioctl_command_numbers_pinned)
 	EXPECT_EQ(0x4018B902UL, (unsigned long)MMAPDEMO_IOC_PUNCH);
 }
 
-TEST(ioctl_info_abi_version_1)
+TEST_F(device, ioctl_info_abi_version_1)
 {
 	struct mmapdemo_info info;
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 
 	info = info_of(_metadata, fd);
 	EXPECT_EQ(1U, info.abi_version);
@@ -143,45 +172,45 @@ TEST(ioctl_info_abi_version_1)
 }
 
 /* size, max_size and folio_order: INFO, sysfs and the module parameters. */
-TEST(ioctl_info_matches_sysfs_and_parameters)
+TEST_F(device, ioctl_info_matches_sysfs_and_parameters)
 {
-	long long order = mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
+	long long order = device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER);
 	struct mmapdemo_info info;
 	int fd = open_dev(_metadata, O_RDONLY | O_CLOEXEC);
 	unsigned int i;
 
 	/* Every byte of the answer is written: reserved must come back 0. */
 	memset(&info, 0xa5, sizeof(info));
-	ASSERT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_INFO, &info));
+	ASSERT_EQ(0, device_ioctl(fd, MMAPDEMO_IOC_INFO, &info));
 	TH_LOG("size %llu max_size %llu folio_order %u features %#llx allocated %llu",
 	       (unsigned long long)info.size,
 	       (unsigned long long)info.max_size, info.folio_order,
 	       (unsigned long long)info.features,
 	       (unsigned long long)info.allocated_bytes);
 
-	EXPECT_EQ((unsigned long long)dev_size(), info.size);
-	EXPECT_EQ(module_param("size"), (long long)info.size);
-	EXPECT_EQ(module_param("max_size"), (long long)info.max_size);
+	EXPECT_EQ((unsigned long long)device_size(), info.size);
+	EXPECT_EQ(module_param_read("size"), (long long)info.size);
+	EXPECT_EQ(module_param_read("max_size"), (long long)info.max_size);
 	EXPECT_LE(info.size, info.max_size);
 	EXPECT_EQ(order, (long long)info.folio_order);
-	EXPECT_EQ(module_param("folio_order"), (long long)info.folio_order);
+	EXPECT_EQ(module_param_read("folio_order"), (long long)info.folio_order);
 	for (i = 0; i < ARRAY_SIZE(info.reserved); i++)
 		EXPECT_EQ(0ULL, info.reserved[i]);
 	close(fd);
 }
 
-TEST(ioctl_info_features)
+TEST_F(device, ioctl_info_features)
 {
 	bool pmd = folio_order_is_pmd();
 	struct mmapdemo_info info;
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 
 	info = info_of(_metadata, fd);
 	EXPECT_TRUE(!!(info.features & MMAPDEMO_FEATURE_RESIZE));
 	EXPECT_TRUE(!!(info.features & MMAPDEMO_FEATURE_PUNCH));
 	EXPECT_EQ(pmd, !!(info.features & MMAPDEMO_FEATURE_PMD_MAPPING)) {
 		TH_LOG("folio_order %u, PMD order %d, features %#llx",
-		       info.folio_order, pmd_order(),
+		       info.folio_order, pmd_page_order(),
 		       (unsigned long long)info.features);
 	}
 	/* A bit this ABI version does not define would be a surprise. */
@@ -194,10 +223,10 @@ TEST(ioctl_info_features)
  * one folio when a byte of a hole is written, and shrink when it is
  * punched.
  */
-TEST(ioctl_info_allocated_bytes_tracks_sysfs)
+TEST_F(device, ioctl_info_allocated_bytes_tracks_sysfs)
 {
-	size_t folio = folio_size();
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	size_t folio = device_folio_bytes();
+	int fd = self->fd;
 	off_t off = region(_metadata);
 	struct mmapdemo_info info;
 	long long before;
@@ -207,19 +236,19 @@ TEST(ioctl_info_allocated_bytes_tracks_sysfs)
 	ASSERT_LE(folio, REGION_LEN);
 	punch_dev(_metadata, fd, off, REGION_LEN);
 	info = info_of(_metadata, fd);
-	before = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	before = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 	EXPECT_EQ(before, (long long)info.allocated_bytes);
 
 	ASSERT_EQ(1, pwrite(fd, &c, 1, off));
 	info = info_of(_metadata, fd);
 	EXPECT_EQ(before + (long long)folio, (long long)info.allocated_bytes);
 	EXPECT_EQ(before + (long long)folio,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 
 	punch_dev(_metadata, fd, off, REGION_LEN);
 	info = info_of(_metadata, fd);
 	EXPECT_EQ(before, (long long)info.allocated_bytes);
-	EXPECT_EQ(before, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	EXPECT_EQ(before, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	close(fd);
 }
 
@@ -229,7 +258,7 @@ TEST(ioctl_info_allocated_bytes_tracks_sysfs)
  * (a page past the end), so even a command taken for one of them by
  * mistake would change nothing; the region's data shows that it did not.
  */
-TEST(ioctl_unknown_command_enotty)
+TEST_F(device, ioctl_unknown_command_enotty)
 {
 	static const struct {
 		unsigned long cmd;
@@ -252,14 +281,14 @@ TEST(ioctl_unknown_command_enotty)
 		{ 0, "0" },
 	};
 	uint64_t seed = pattern_seed(__func__);
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
-	size_t size = dev_size();
-	__u64 arg[8] = { size, page_size() };
+	size_t size = device_size();
+	__u64 arg[8] = { size, page_bytes() };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
-		EXPECT_EQ(-ENOTTY, dev_ioctl(fd, cmds[i].cmd, arg)) {
+		EXPECT_EQ(-ENOTTY, device_ioctl(fd, cmds[i].cmd, arg)) {
 			TH_LOG("cmd %#lx (%s)", cmds[i].cmd, cmds[i].what);
 		}
 	}
@@ -268,73 +297,101 @@ TEST(ioctl_unknown_command_enotty)
 	EXPECT_EQ(0, isatty(fd));
 	EXPECT_EQ(ENOTTY, errno);
 
-	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(size, device_size());
 	expect_region_intact(_metadata, fd, off, seed);
 	close(fd);
 }
 
-TEST(ioctl_nonzero_flags_einval)
+/*
+ * Fields that must be zero so that they can get a meaning later: flags
+ * and reserved of RESIZE and PUNCH. Any bit set is EINVAL and changes
+ * nothing; the same requests with the field 0 work.
+ */
+FIXTURE(must_be_zero) {
+	int fd;
+};
+
+FIXTURE_VARIANT(must_be_zero) {
+	bool reserved;		/* the reserved field, else flags */
+	unsigned int values[3];
+};
+
+FIXTURE_VARIANT_ADD(must_be_zero, flags) {
+	.values = { 1, 2, 0x80000000 },
+};
+
+FIXTURE_VARIANT_ADD(must_be_zero, reserved) {
+	.reserved = true,
+	.values = { 1, 0x100, 0x80000000 },
+};
+
+DEVICE_FIXTURE_SETUP(must_be_zero)
+
+static void set_field(const FIXTURE_VARIANT(must_be_zero) *variant,
+		      struct mmapdemo_resize *resize,
+		      struct mmapdemo_punch *punch, unsigned int value)
+{
+	if (variant->reserved) {
+		resize->reserved = value;
+		punch->reserved = value;
+	} else {
+		resize->flags = value;
+		punch->flags = value;
+	}
+}
+
+TEST_F(must_be_zero, ioctl_nonzero_einval)
 {
 	uint64_t seed = pattern_seed(__func__);
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
-	size_t size = dev_size();
+	size_t size = device_size();
 	struct mmapdemo_resize resize = { .size = size };
 	struct mmapdemo_punch punch = { .offset = off, .length = REGION_LEN };
-	unsigned int bits[] = { 1, 2, 0x80000000 };
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(bits); i++) {
-		resize.flags = bits[i];
-		EXPECT_EQ(-EINVAL, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
-		punch.flags = bits[i];
-		EXPECT_EQ(-EINVAL, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
+	for (i = 0; i < ARRAY_SIZE(variant->values); i++) {
+		set_field(variant, &resize, &punch, variant->values[i]);
+		EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
+		EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
 	}
-	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(size, device_size());
 	expect_region_intact(_metadata, fd, off, seed);
-
-	/* Control: the same requests with flags 0 work. */
-	resize.flags = 0;
-	EXPECT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
-	punch.flags = 0;
-	EXPECT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, off, REGION_LEN, 0));
 	close(fd);
 }
 
-TEST(ioctl_nonzero_reserved_einval)
+/* Control: the same requests, refused first, work with the field 0. */
+TEST_F(must_be_zero, ioctl_zero_accepted)
 {
 	uint64_t seed = pattern_seed(__func__);
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
-	size_t size = dev_size();
+	size_t size = device_size();
 	struct mmapdemo_resize resize = { .size = size };
 	struct mmapdemo_punch punch = { .offset = off, .length = REGION_LEN };
-	unsigned int words[] = { 1, 0x100, 0x80000000 };
-	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(words); i++) {
-		resize.reserved = words[i];
-		EXPECT_EQ(-EINVAL, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
-		punch.reserved = words[i];
-		EXPECT_EQ(-EINVAL, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
-	}
-	EXPECT_EQ(size, dev_size());
-	expect_region_intact(_metadata, fd, off, seed);
+	set_field(variant, &resize, &punch, variant->values[0]);
+	EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
+	EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
+	set_field(variant, &resize, &punch, 0);
+	EXPECT_EQ(0, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
+	EXPECT_EQ(0, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
+	EXPECT_EQ(size, device_size());
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, off, REGION_LEN, 0));
 	close(fd);
 }
 
-TEST(ioctl_null_pointer_efault)
+TEST_F(device, ioctl_null_pointer_efault)
 {
 	uint64_t seed = pattern_seed(__func__);
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
-	size_t size = dev_size();
+	size_t size = device_size();
 
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_INFO, NULL));
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, NULL));
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, NULL));
-	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_INFO, NULL));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, NULL));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, NULL));
+	EXPECT_EQ(size, device_size());
 	expect_region_intact(_metadata, fd, off, seed);
 	close(fd);
 }
@@ -343,11 +400,11 @@ TEST(ioctl_null_pointer_efault)
  * A pointer to a page that was unmapped, and a structure that begins on a
  * mapped page but ends on the unmapped one after it.
  */
-TEST(ioctl_unmapped_pointer_efault)
+TEST_F(device, ioctl_unmapped_pointer_efault)
 {
 	uint64_t seed = pattern_seed(__func__);
-	size_t pg = page_size(), size = dev_size();
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	size_t pg = page_bytes(), size = device_size();
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
 	char *page;
 
@@ -356,17 +413,17 @@ TEST(ioctl_unmapped_pointer_efault)
 	ASSERT_NE(MAP_FAILED, page);
 	ASSERT_EQ(0, munmap(page + pg, pg));
 
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_INFO, page + pg));
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, page + pg));
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, page + pg));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_INFO, page + pg));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, page + pg));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, page + pg));
 
 	/* Straddling: the first 8 bytes are mapped, the rest is not. */
 	((struct mmapdemo_punch *)(page + pg - 8))->offset = off;
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_INFO, page + pg - 8));
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, page + pg - 8));
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, page + pg - 8));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_INFO, page + pg - 8));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, page + pg - 8));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, page + pg - 8));
 
-	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(size, device_size());
 	expect_region_intact(_metadata, fd, off, seed);
 	munmap(page, pg);
 	close(fd);
@@ -376,11 +433,11 @@ TEST(ioctl_unmapped_pointer_efault)
  * INFO writes its argument: a read-only page is EFAULT. RESIZE and PUNCH
  * only read theirs, so a read-only page is fine for them (the control).
  */
-TEST(ioctl_info_readonly_buffer_efault)
+TEST_F(device, ioctl_info_readonly_buffer_efault)
 {
 	uint64_t seed = pattern_seed(__func__);
-	size_t pg = page_size(), size = dev_size();
-	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	size_t pg = page_bytes(), size = device_size();
+	int fd = self->fd;
 	off_t off = fill_region(_metadata, fd, seed);
 	struct mmapdemo_resize *resize;
 	struct mmapdemo_punch *punch;
@@ -396,13 +453,13 @@ TEST(ioctl_info_readonly_buffer_efault)
 	punch->length = REGION_LEN;
 	ASSERT_EQ(0, mprotect(page, pg, PROT_READ));
 
-	EXPECT_EQ(-EFAULT, dev_ioctl(fd, MMAPDEMO_IOC_INFO, page + 128));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_INFO, page + 128));
 	expect_region_intact(_metadata, fd, off, seed);
 
-	EXPECT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_RESIZE, resize));
-	EXPECT_EQ(size, dev_size());
-	EXPECT_EQ(0, dev_ioctl(fd, MMAPDEMO_IOC_PUNCH, punch));
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, off, REGION_LEN, 0));
+	EXPECT_EQ(0, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, resize));
+	EXPECT_EQ(size, device_size());
+	EXPECT_EQ(0, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, punch));
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, off, REGION_LEN, 0));
 	munmap(page, pg);
 	close(fd);
 }
@@ -411,27 +468,27 @@ TEST(ioctl_info_readonly_buffer_efault)
  * RESIZE and PUNCH change the contents: they need a writable file, as
  * ftruncate() and fallocate() do (EBADF). INFO only reads: any open mode.
  */
-TEST(ioctl_rdonly_fd_resize_punch_ebadf)
+TEST_F(device, ioctl_rdonly_fd_resize_punch_ebadf)
 {
 	uint64_t seed = pattern_seed(__func__);
 	int wfd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	off_t off = fill_region(_metadata, wfd, seed);
-	size_t size = dev_size();
+	size_t size = device_size();
 	struct mmapdemo_info info;
 	int fd, wofd;
 
 	fd = open_dev(_metadata, O_RDONLY | O_CLOEXEC);
-	EXPECT_EQ(-EBADF, dev_resize(fd, size));
-	EXPECT_EQ(-EBADF, dev_resize(fd, size - page_size()));
-	EXPECT_EQ(-EBADF, dev_punch(fd, off, REGION_LEN));
-	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(-EBADF, device_resize(fd, size));
+	EXPECT_EQ(-EBADF, device_resize(fd, size - page_bytes()));
+	EXPECT_EQ(-EBADF, device_punch(fd, off, REGION_LEN));
+	EXPECT_EQ(size, device_size());
 	expect_region_intact(_metadata, wfd, off, seed);
 
-	EXPECT_EQ(0, dev_info(fd, &info));
+	EXPECT_EQ(0, device_info_read(fd, &info));
 	EXPECT_EQ(size, info.size);
 
 	wofd = open_dev(_metadata, O_WRONLY | O_CLOEXEC);
-	EXPECT_EQ(0, dev_info(wofd, &info));
+	EXPECT_EQ(0, device_info_read(wofd, &info));
 	EXPECT_EQ(size, info.size);
 	close(wofd);
 	close(fd);

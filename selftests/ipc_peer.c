@@ -9,7 +9,32 @@
  * answers, and waits for the acknowledgement. Exit 0 only if the whole
  * exchange happened; otherwise the reason goes to stderr.
  */
-#include "mmapdemo_ipc.h"
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "ipc.h"
+#include "device.h"
 
 static const char *role = "";
 
@@ -77,10 +102,10 @@ int main(int argc, char **argv)
 	off = strtoll(argv[2], NULL, 0);
 	nonce = strtoull(argv[3], NULL, 0);
 
-	fd = mmapdemo_open(O_RDWR);
+	fd = device_open(O_RDWR);
 	if (fd < 0)
 		return fail(strerror(errno));
-	blk = mmap(NULL, page_size(), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
+	blk = mmap(NULL, page_bytes(), PROT_READ | PROT_WRITE, MAP_SHARED, fd,
 		   off);
 	if (blk == MAP_FAILED)
 		return fail(strerror(errno));
@@ -91,6 +116,6 @@ int main(int argc, char **argv)
 		return fail("nonce in the device is not the test's");
 
 	ret = strcmp(role, "ping") ? pong(blk, nonce) : ping(blk, nonce);
-	munmap(blk, page_size());
+	munmap(blk, page_bytes());
 	return ret;
 }

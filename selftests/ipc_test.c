@@ -9,8 +9,35 @@
  * (ipc_peer.c, as ping and as pong). This test only uses write()/read():
  * it sets up the block with a fresh nonce, then checks the outcome.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_ipc.h"
+#include "ipc.h"
+#include "device.h"
+#include "child.h"
+#include "fixture.h"
 
 /* Start ipc_peer as @role for the block at @off. */
 static pid_t spawn_peer(const char *role, off_t off, uint64_t nonce)
@@ -23,7 +50,9 @@ static pid_t spawn_peer(const char *role, off_t off, uint64_t nonce)
 	return spawn_helper(argv, -1);
 }
 
-TEST(ipc_unrelated_processes_exchange_messages)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, ipc_unrelated_processes_exchange_messages)
 {
 	struct ipc_block blk = { 0 };
 	char expect[128];
@@ -33,11 +62,11 @@ TEST(ipc_unrelated_processes_exchange_messages)
 	long long off;
 	int fd, st_ping, st_pong;
 
-	off = device_region(_metadata, OFF_IPC, sizeof(blk));
+	off = device_region(_metadata, sizeof(blk));
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
-		     dev_size() / 1024);
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+		     device_size() / 1024);
+	fd = self->fd;
 
 	/* A nonce of this run, so that no earlier block can pass. */
 	nonce = ((uint64_t)getpid() << 32) ^ (uint64_t)(now_s() * 1e6);

@@ -15,15 +15,40 @@
  * Kernels without CONFIG_DEBUG_KMEMLEAK (the Debian ones) cannot look for
  * leaks: the test is skipped there, with that reason.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "procfs.h"
+#include "module.h"
 
 #define KMEMLEAK	"/sys/kernel/debug/kmemleak"
 
 /* Where the module's code is, from /proc/modules: "name size ... addr". */
 static int module_range(unsigned long *start, unsigned long *end)
 {
-	char *text = read_file("/proc/modules"), *line, *save = NULL;
+	char *text = read_text_file("/proc/modules"), *line, *save = NULL;
 	unsigned long size, addr;
 	char name[64];
 	int found = -1;
@@ -86,7 +111,7 @@ static bool entry_is_ours(const char *entry, unsigned long start,
 static int count_our_leaks(struct __test_metadata *_metadata,
 			   unsigned long start, unsigned long end)
 {
-	char *report = read_file(KMEMLEAK), *entry, *next;
+	char *report = read_text_file(KMEMLEAK), *entry, *next;
 	int ours = 0;
 
 	if (!report)
@@ -138,7 +163,7 @@ TEST_F(kmemleak, kmemleak_nothing_leaked_after_unload)
 	ASSERT_EQ(0, module_delete());
 	ASSERT_EQ(0, kmemleak_scan());
 	EXPECT_EQ(0, count_our_leaks(_metadata, self->start, self->end));
-	ASSERT_EQ(0, module_load(out, sizeof(out))) {
+	ASSERT_EQ(0, module_load(NULL, out, sizeof(out))) {
 		TH_LOG("reload: %s", out);
 	}
 }

@@ -26,38 +26,39 @@
  * module with the run's arguments if it is not loaded; the tests that
  * unload it load it again themselves.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
-
-/*
- * Pages on the per-CPU free lists of all zones (/proc/zoneinfo "count:").
- * MemFree counts only the buddy allocator's free pages, and freed pages
- * (order 0 and, since 5.13, PMD-order ones too) first go to these lists.
- */
-static long pcp_pages(void)
-{
-	char *info = read_file("/proc/zoneinfo"), *p;
-	long total = 0;
-
-	if (!info)
-		return -1;
-	for (p = strstr(info, "count:"); p; p = strstr(p + 6, "count:")) {
-		/* Only the per-cpu pageset entries are plain "count: N". */
-		total += strtol(p + 6, NULL, 10);
-	}
-	free(info);
-	return total;
-}
-
-/* Free memory in bytes as the page allocator sees it, pcp lists included. */
-static long long free_bytes(void)
-{
-	long free_kb = proc_kb("/proc/meminfo", "MemFree"), pcp = pcp_pages();
-
-	if (free_kb < 0 || pcp < 0)
-		return -1;
-	return free_kb * 1024LL + pcp * (long long)page_size();
-}
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "child.h"
+#include "module.h"
+#include "fixture.h"
 
 FIXTURE(lifetime) {
 	size_t size;		/* of the device */
@@ -72,9 +73,9 @@ FIXTURE_SETUP(lifetime)
 		TH_LOG("the VM harness must export MMAPDEMO_KO");
 	}
 	ASSERT_TRUE(module_loaded());
-	self->size = dev_size();
+	self->size = device_size();
 	ASSERT_LT(0UL, self->size);
-	self->order = mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
+	self->order = device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER);
 	self->len = self->size < 32 * MIB ? self->size : 32 * MIB;
 	self->seed = pattern_seed(_metadata->name);
 }
@@ -106,7 +107,7 @@ static void release_all(struct __test_metadata *_metadata,
 			FIXTURE_DATA(lifetime) *self, char *map)
 {
 	ASSERT_EQ(0, munmap(map, self->len));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_VMAS));
 }
 
 /* Load the module again with the run's arguments. */
@@ -115,7 +116,7 @@ static void reload(struct __test_metadata *_metadata)
 	char out[1024];
 	int status;
 
-	status = module_load(out, sizeof(out));
+	status = module_load(NULL, out, sizeof(out));
 	ASSERT_EQ(0, status) {
 		TH_LOG("reload: %s", out);
 	}
@@ -129,11 +130,11 @@ TEST_F_TIMEOUT(lifetime, lifetime_close_keeps_mapping_usable, 60)
 
 	EXPECT_EQ(-1, pattern_mismatch(map, self->len, self->seed));
 	EXPECT_LE((long long)self->len,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 
 	/* Another fd sees what the fd-less mapping wrote. */
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, self->len, 0, self->seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, self->len, 0, self->seed));
 	ASSERT_EQ(0, close(fd));
 	ASSERT_EQ(0, munmap(map, self->len));
 }
@@ -189,17 +190,17 @@ TEST_F_TIMEOUT(lifetime, lifetime_unload_frees_all_pages, 60)
 	double deadline;
 
 	release_all(_metadata, self, fdless_mapping(_metadata, self));
-	alloc = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	alloc = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 	ASSERT_LE((long long)self->len, alloc);
 	tol = alloc / 64 + (long long)MIB;
 	avail_before = proc_kb("/proc/meminfo", "MemAvailable");
-	before = free_bytes();
+	before = memory_free_bytes();
 	ASSERT_LT(0, before);
 	ASSERT_EQ(0, module_delete());
 	/* Give deferred frees (RCU, per-CPU batches) a few seconds. */
 	deadline = now_s() + 5;
 	do {
-		after = free_bytes();
+		after = memory_free_bytes();
 		freed = after - before;
 		if (freed >= alloc - tol)
 			break;
@@ -216,7 +217,7 @@ TEST_F_TIMEOUT(lifetime, lifetime_unload_frees_all_pages, 60)
 /* Reload with the run's arguments: a fresh device. */
 TEST_F_TIMEOUT(lifetime, lifetime_reload_gives_fresh_device, 60)
 {
-	size_t len = self->len, psize = page_size();
+	size_t len = self->len, psize = page_bytes();
 	char *map, *buf;
 	int fd;
 
@@ -224,11 +225,11 @@ TEST_F_TIMEOUT(lifetime, lifetime_reload_gives_fresh_device, 60)
 	release_all(_metadata, self, fdless_mapping(_metadata, self));
 	ASSERT_EQ(0, module_delete());
 	reload(_metadata);
-	EXPECT_EQ(self->size, dev_size());
-	EXPECT_EQ(self->order, mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_FAULTS));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(self->size, device_size());
+	EXPECT_EQ(self->order, device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_FAULTS));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_VMAS));
 
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	buf = malloc(len);

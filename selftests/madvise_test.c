@@ -12,8 +12,37 @@
  *   front: the pages become private (anonymous) copies, which no longer
  *   follow the device and do not write to it.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "fixture.h"
 
 #ifndef MADV_POPULATE_READ
 #define MADV_POPULATE_READ	22
@@ -23,11 +52,11 @@
 #endif
 
 /* Four 2 MiB parts of the test's region at base. */
-#define LEN		PMD_SIZE
+#define LEN		pmd_bytes()
 #define OFF_DONTNEED	(self->base)
-#define OFF_POP_READ	(self->base + 1 * PMD_SIZE)
-#define OFF_POP_WRITE	(self->base + 2 * PMD_SIZE)
-#define OFF_POP_PRIV	(self->base + 3 * PMD_SIZE)
+#define OFF_POP_READ	(self->base + 1 * pmd_bytes())
+#define OFF_POP_WRITE	(self->base + 2 * pmd_bytes())
+#define OFF_POP_PRIV	(self->base + 3 * pmd_bytes())
 
 /*
  * Out of line, and run once before any measurement, so that measuring
@@ -49,12 +78,12 @@ static __attribute__((noinline)) void fill_map(void *map, size_t len,
 /* The same through pwrite()/pread(), not a mapping. */
 static int fill_dev(int fd, size_t len, uint64_t off, uint64_t seed)
 {
-	return dev_pwrite_pattern_from(fd, len, off, seed, off);
+	return device_write_pattern_from(fd, len, off, seed, off);
 }
 
 static long check_dev(int fd, size_t len, uint64_t off, uint64_t seed)
 {
-	return dev_pread_mismatch_from(fd, len, off, seed, off);
+	return device_pattern_mismatch_from(fd, len, off, seed, off);
 }
 
 static void warm_up(void)
@@ -63,8 +92,8 @@ static void warm_up(void)
 
 	fill_map(scratch, sizeof(scratch), 0, 1);
 	check_map(scratch, sizeof(scratch), 0, 1);
-	minor_faults();
-	mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	rusage_minor_faults();
+	device_attr_read(MMAPDEMO_ATTR_FAULTS);
 }
 
 /*
@@ -83,14 +112,14 @@ FIXTURE_SETUP(madvise)
 {
 	int i;
 
-	self->base = device_region(_metadata, OFF_MADVISE, 4 * PMD_SIZE);
+	self->base = device_region(_metadata, 4 * pmd_bytes());
 	if (self->base < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
-		     dev_size() / 1024);
+		     device_size() / 1024);
 	self->seed[0] = pattern_seed(_metadata->name);
 	for (i = 1; i < 3; i++)
-		self->seed[i] = mix64(self->seed[i - 1]);
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+		self->seed[i] = splitmix64(self->seed[i - 1]);
+	self->fd = device_fresh(_metadata);
 	warm_up();
 }
 
@@ -119,14 +148,14 @@ TEST_F(madvise, madvise_dontneed_refaults_shared_content)
 	ASSERT_EQ(0, fill_dev(self->fd, LEN, OFF_DONTNEED, seed));
 	map = map_part(_metadata, self, MAP_SHARED, OFF_DONTNEED);
 	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, seed));
-	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	f0 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_DONTNEED));
-	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	f1 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	EXPECT_EQ(f0, f1);
 	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, seed));
-	f2 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	f2 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	EXPECT_LT(f1, f2);
-	EXPECT_GE(f1 + (long long)(LEN / page_size()), f2);
+	EXPECT_GE(f1 + (long long)(LEN / page_bytes()), f2);
 	TH_LOG("DONTNEED shared: %lld faults to read %lu KiB again",
 	       f2 - f1, LEN / KIB);
 }
@@ -135,7 +164,7 @@ TEST_F(madvise, madvise_dontneed_refaults_shared_content)
 TEST_F(madvise, madvise_dontneed_drops_private_copy)
 {
 	uint64_t dev_seed = self->seed[0], priv_seed = self->seed[1];
-	size_t psize = page_size();
+	size_t psize = page_bytes();
 	long long f1, f2;
 	char *map;
 
@@ -144,10 +173,10 @@ TEST_F(madvise, madvise_dontneed_drops_private_copy)
 	fill_map(map, 16 * psize, OFF_DONTNEED, priv_seed);
 	EXPECT_EQ(-1, check_map(map, 16 * psize, OFF_DONTNEED, priv_seed));
 	EXPECT_EQ(-1, check_dev(self->fd, LEN, OFF_DONTNEED, dev_seed));
-	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	f1 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_DONTNEED));
 	EXPECT_EQ(-1, check_map(map, LEN, OFF_DONTNEED, dev_seed));
-	f2 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	f2 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	EXPECT_LT(f1, f2);
 }
 
@@ -163,9 +192,9 @@ TEST_F(madvise, madvise_unpopulated_read_takes_minor_faults)
 
 	ASSERT_EQ(0, fill_dev(self->fd, LEN, OFF_POP_READ, seed));
 	map = map_part(_metadata, self, MAP_SHARED, OFF_POP_READ);
-	m0 = minor_faults();
+	m0 = rusage_minor_faults();
 	res = check_map(map, LEN, OFF_POP_READ, seed);
-	m1 = minor_faults();
+	m1 = rusage_minor_faults();
 	EXPECT_EQ(-1, res);
 	EXPECT_LT(0, m1 - m0);
 }
@@ -180,24 +209,24 @@ TEST_F(madvise, madvise_populate_read_prefaults)
 
 	ASSERT_EQ(0, fill_dev(self->fd, LEN, OFF_POP_READ, seed));
 	map = map_part(_metadata, self, MAP_SHARED, OFF_POP_READ);
-	f0 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	f0 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	ASSERT_EQ(0, madvise(map, LEN, MADV_POPULATE_READ)) {
 		TH_LOG("MADV_POPULATE_READ: %s", strerror(errno));
 	}
-	f1 = mmapdemo_attr(MMAPDEMO_ATTR_FAULTS);
+	f1 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
 	EXPECT_LT(f0, f1);
 	/*
 	 * Warm up: the first run of the checking code in this (forked) test
 	 * process faults in its text and stack pages, which fork() does not
 	 * copy. Page 0 is populated, so it takes no fault itself.
 	 */
-	check_map(map, page_size(), OFF_POP_READ, seed);
-	m0 = minor_faults();
+	check_map(map, page_bytes(), OFF_POP_READ, seed);
+	m0 = rusage_minor_faults();
 	res = check_map(map, LEN, OFF_POP_READ, seed);
-	m1 = minor_faults();
+	m1 = rusage_minor_faults();
 	EXPECT_EQ(-1, res);
 	EXPECT_EQ(0, m1 - m0);
-	EXPECT_EQ(f1, mmapdemo_attr(MMAPDEMO_ATTR_FAULTS));
+	EXPECT_EQ(f1, device_attr_read(MMAPDEMO_ATTR_FAULTS));
 }
 
 /* MADV_POPULATE_WRITE, MAP_SHARED: writing takes no faults after. */
@@ -216,10 +245,10 @@ TEST_F(madvise, madvise_populate_write_prefaults)
 	 * process faults in its text and stack pages, which fork() does not
 	 * copy. Page 0 is populated, so it takes no fault itself.
 	 */
-	fill_map(map, page_size(), OFF_POP_WRITE, seed);
-	m0 = minor_faults();
+	fill_map(map, page_bytes(), OFF_POP_WRITE, seed);
+	m0 = rusage_minor_faults();
 	fill_map(map, LEN, OFF_POP_WRITE, seed);
-	m1 = minor_faults();
+	m1 = rusage_minor_faults();
 	EXPECT_EQ(0, m1 - m0);
 	EXPECT_EQ(-1, check_dev(self->fd, LEN, OFF_POP_WRITE, seed));
 }
@@ -265,10 +294,10 @@ TEST_F(madvise, madvise_populate_write_private_copies_keep_old_data)
 	 * process faults in its text and stack pages, which fork() does not
 	 * copy. Page 0 is populated, so it takes no fault itself.
 	 */
-	check_map(map, page_size(), OFF_POP_PRIV, self->seed[0]);
-	m0 = minor_faults();
+	check_map(map, page_bytes(), OFF_POP_PRIV, self->seed[0]);
+	m0 = rusage_minor_faults();
 	res = check_map(map, LEN, OFF_POP_PRIV, self->seed[0]);
-	m1 = minor_faults();
+	m1 = rusage_minor_faults();
 	EXPECT_EQ(-1, res);
 	EXPECT_EQ(0, m1 - m0);
 }
@@ -284,10 +313,10 @@ TEST_F(madvise, madvise_populate_write_private_writes_stay_private)
 	 * process faults in its text and stack pages, which fork() does not
 	 * copy. Page 0 is populated, so it takes no fault itself.
 	 */
-	fill_map(map, page_size(), OFF_POP_PRIV, self->seed[2]);
-	m0 = minor_faults();
+	fill_map(map, page_bytes(), OFF_POP_PRIV, self->seed[2]);
+	m0 = rusage_minor_faults();
 	fill_map(map, LEN, OFF_POP_PRIV, self->seed[2]);
-	m1 = minor_faults();
+	m1 = rusage_minor_faults();
 	EXPECT_EQ(0, m1 - m0);
 	EXPECT_EQ(-1, check_map(map, LEN, OFF_POP_PRIV, self->seed[2]));
 	EXPECT_EQ(-1, check_dev(self->fd, LEN, OFF_POP_PRIV, self->seed[1]));

@@ -15,8 +15,38 @@
  * 2 MiB aligned stretch of free address space reserved as the target of
  * a move.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "access.h"
+#include "fixture.h"
 
 FIXTURE(mremap) {
 	int fd;
@@ -36,29 +66,29 @@ FIXTURE_SETUP(mremap)
 {
 	long long off;
 
-	off = device_region(_metadata, OFF_MREMAP, 2 * PMD_SIZE);
+	off = device_region(_metadata, 2 * pmd_bytes());
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
-		     dev_size() / 1024);
+		     device_size() / 1024);
 	self->off = off;
-	self->len = 2 * PMD_SIZE;
+	self->len = 2 * pmd_bytes();
 	/* Cutting inside the first 2 MiB. */
-	self->new_len = MIB + 3 * page_size();
+	self->new_len = MIB + 3 * page_bytes();
 	/* Unique per test and run: no earlier test's data can pass. */
 	self->seed = pattern_seed(_metadata->name);
-	self->vmas0 = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->vmas0 = device_attr_read(MMAPDEMO_ATTR_VMAS);
+	self->fd = device_fresh(_metadata);
 	self->map = map_dev(_metadata, self->fd, self->len,
 			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
 	self->map_len = self->len;
 	pattern_fill_from(self->map, self->len, self->seed, self->off);
 
 	/* A 2 MiB aligned target (PMDs move whole when folio_order=9). */
-	self->resv_len = self->len + PMD_SIZE;
+	self->resv_len = self->len + pmd_bytes();
 	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	ASSERT_NE(MAP_FAILED, self->resv);
-	self->target = (char *)round_up((uintptr_t)self->resv, PMD_SIZE);
+	self->target = (char *)align_up((uintptr_t)self->resv, pmd_bytes());
 }
 
 FIXTURE_TEARDOWN(mremap)
@@ -114,11 +144,11 @@ TEST_F(mremap, mremap_move_keeps_vma_and_offset)
 	EXPECT_EQ(target, v[0].start);
 	EXPECT_EQ(target + self->len, v[0].end);
 	EXPECT_EQ((unsigned long long)self->off, v[0].offset);
-	EXPECT_EQ(self->vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(self->vmas0 + 1, device_attr_read(MMAPDEMO_ATTR_VMAS));
 	/* Unmapping it at its new place closes that one VMA. */
 	ASSERT_EQ(0, munmap(self->map, self->map_len));
 	self->map_len = 0;
-	EXPECT_EQ(self->vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(self->vmas0, device_attr_read(MMAPDEMO_ATTR_VMAS));
 }
 
 TEST_F(mremap, mremap_move_unmaps_old_range)
@@ -137,12 +167,12 @@ TEST_F(mremap, mremap_move_unmaps_old_range)
 /* The moved mapping still writes to the device. */
 TEST_F(mremap, mremap_moved_mapping_writes_device)
 {
-	uint64_t seed = mix64(self->seed);
-	size_t psize = page_size();
+	uint64_t seed = splitmix64(self->seed);
+	size_t psize = page_bytes();
 
 	move_to_target(_metadata, self);
 	pattern_fill_from(self->target, psize, seed, self->off);
-	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, psize, self->off,
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, psize, self->off,
 					      seed, self->off));
 }
 
@@ -176,7 +206,7 @@ TEST_F(mremap, mremap_shrink_keeps_device)
 	size_t new_len = self->new_len;
 
 	shrink(_metadata, self);
-	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, self->len - new_len,
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, self->len - new_len,
 					      self->off + new_len, self->seed,
 					      self->off + new_len));
 }
@@ -193,7 +223,7 @@ static void check_unchanged(struct __test_metadata *_metadata,
 	EXPECT_EQ(map + self->new_len, v[0].end);
 	EXPECT_EQ(-1, pattern_mismatch_from(self->map, self->new_len,
 					    self->seed, self->off));
-	EXPECT_EQ(self->vmas0 + 1, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(self->vmas0 + 1, device_attr_read(MMAPDEMO_ATTR_VMAS));
 }
 
 /*
@@ -210,7 +240,7 @@ TEST_F(mremap, mremap_grow_in_place_efault)
 	ASSERT_EQ(0, maps_in_range(map + self->new_len, map + self->len,
 				   v, 4));
 	errno = 0;
-	r = mremap(self->map, self->new_len, self->new_len + page_size(), 0);
+	r = mremap(self->map, self->new_len, self->new_len + page_bytes(), 0);
 	EXPECT_EQ(MAP_FAILED, r);
 	EXPECT_EQ(EFAULT, errno);
 	check_unchanged(_metadata, self);

@@ -10,8 +10,35 @@
  * MS_SYNC|MS_ASYNC together and an unaligned address are EINVAL, and a
  * range with an unmapped page is ENOMEM.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "fixture.h"
 
 /* A 2 MiB MAP_SHARED mapping of the test's region. */
 FIXTURE(mapping) {
@@ -23,14 +50,14 @@ FIXTURE(mapping) {
 
 FIXTURE_SETUP(mapping)
 {
-	long long off = device_region(_metadata, OFF_MSYNC, PMD_SIZE);
+	long long off = device_region(_metadata, pmd_bytes());
 
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
-		     dev_size() / 1024);
+		     device_size() / 1024);
 	self->off = off;
-	self->len = PMD_SIZE;
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->len = pmd_bytes();
+	self->fd = device_fresh(_metadata);
 	self->map = map_dev(_metadata, self->fd, self->len,
 			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
 }
@@ -57,12 +84,12 @@ static void msync_both_ways(struct __test_metadata *_metadata,
 	EXPECT_EQ(0, msync(self->map, len, flags)) {
 		TH_LOG("flags %#x: %s", flags, strerror(errno));
 	}
-	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, len, off, seed, off)) {
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, len, off, seed, off)) {
 		TH_LOG("flags %#x: read() differs", flags);
 	}
 
 	/* write() -> msync -> mapping. */
-	ASSERT_EQ(0, dev_pwrite_pattern_from(self->fd, len, off, seed ^ 0xffff,
+	ASSERT_EQ(0, device_write_pattern_from(self->fd, len, off, seed ^ 0xffff,
 					     off));
 	EXPECT_EQ(0, msync(self->map, len, flags));
 	EXPECT_EQ(-1, pattern_mismatch_from(self->map, len, seed ^ 0xffff,
@@ -94,7 +121,7 @@ TEST_F(mapping, msync_ms_sync_invalidate_succeeds)
 /* A part of the mapping, page aligned, is fine too. */
 TEST_F(mapping, msync_part_of_mapping_succeeds)
 {
-	size_t psize = page_size();
+	size_t psize = page_bytes();
 
 	EXPECT_EQ(0, msync(self->map + psize, psize, MS_SYNC)) {
 		TH_LOG("%s", strerror(errno));
@@ -121,14 +148,14 @@ TEST_F(mapping, msync_unknown_flag_einval)
 TEST_F(mapping, msync_unaligned_einval)
 {
 	errno = 0;
-	EXPECT_EQ(-1, msync(self->map + 1, page_size(), MS_SYNC));
+	EXPECT_EQ(-1, msync(self->map + 1, page_bytes(), MS_SYNC));
 	EXPECT_EQ(EINVAL, errno);
 }
 
 /* Range running into an unmapped page: ENOMEM. */
 TEST_F(mapping, msync_unmapped_page_enomem)
 {
-	size_t psize = page_size();
+	size_t psize = page_bytes();
 
 	ASSERT_EQ(0, munmap(self->map + self->len - psize, psize));
 	self->len -= psize;

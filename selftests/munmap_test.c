@@ -12,8 +12,38 @@
  * page), and for a 4 MiB mapping cut inside its first 2 MiB, which with
  * folio_order=9 is mapped by one PMD that the cut has to split.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "access.h"
+#include "fixture.h"
 
 FIXTURE(cut) {
 	int fd;
@@ -48,18 +78,18 @@ FIXTURE_VARIANT_ADD(cut, inside_pmd) {
  */
 FIXTURE_SETUP(cut)
 {
-	size_t psize = page_size();
+	size_t psize = page_bytes();
 	struct maps_entry v[4];
 	long long off;
 	int n;
 
-	off = device_region(_metadata, OFF_MUNMAP, 3 * PMD_SIZE);
+	off = device_region(_metadata, 3 * pmd_bytes());
 	if (off < 0)
 		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
-		     dev_size() / 1024);
+		     device_size() / 1024);
 	if (variant->in_pmd) {
-		self->off = off + PMD_SIZE;
-		self->len = 2 * PMD_SIZE;
+		self->off = off + pmd_bytes();
+		self->len = 2 * pmd_bytes();
 		self->hole = MIB;
 	} else {
 		self->off = off;
@@ -70,14 +100,14 @@ FIXTURE_SETUP(cut)
 	self->tail = self->hole + self->hole_len;
 	/* Unique per test and run: no earlier test's data can pass. */
 	self->seed_before = pattern_seed(_metadata->name);
-	self->seed_after = mix64(self->seed_before);
+	self->seed_after = splitmix64(self->seed_before);
 
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	self->vmas0 = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
+	self->fd = device_fresh(_metadata);
+	self->vmas0 = device_attr_read(MMAPDEMO_ATTR_VMAS);
 	ASSERT_LE(0, self->vmas0);
 	self->map = map_dev(_metadata, self->fd, self->len,
 			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
-	self->vmas_mapped = mmapdemo_attr(MMAPDEMO_ATTR_VMAS);
+	self->vmas_mapped = device_attr_read(MMAPDEMO_ATTR_VMAS);
 	n = maps_in_range((unsigned long)self->map,
 			  (unsigned long)self->map + self->len, v, 4);
 	ASSERT_EQ(1, n);
@@ -147,12 +177,12 @@ TEST_F(cut, partial_munmap_both_sides_write_device)
 
 	pattern_fill_from(self->map, hole, seed, off);
 	pattern_fill_from(self->map + tail, len - tail, seed, off + tail);
-	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, hole, off, seed,
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, hole, off, seed,
 					      off));
-	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, len - tail,
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, len - tail,
 					      off + tail, seed, off + tail));
 	/* The device page behind the hole was not touched by any of it. */
-	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, self->hole_len,
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, self->hole_len,
 					      off + hole, self->seed_before,
 					      off + hole));
 }
@@ -161,10 +191,10 @@ TEST_F(cut, partial_munmap_both_sides_write_device)
 TEST_F(cut, partial_munmap_vmas_counter_follows)
 {
 	EXPECT_EQ(self->vmas0 + 1, self->vmas_mapped);
-	EXPECT_EQ(self->vmas0 + 2, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(self->vmas0 + 2, device_attr_read(MMAPDEMO_ATTR_VMAS));
 	ASSERT_EQ(0, munmap(self->map, self->len));
 	self->map = NULL;
-	EXPECT_EQ(self->vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(self->vmas0, device_attr_read(MMAPDEMO_ATTR_VMAS));
 }
 
 /* One munmap() over both parts (and the hole) closes both VMAs. */
@@ -176,7 +206,7 @@ TEST_F(cut, partial_munmap_one_munmap_removes_both_parts)
 	ASSERT_EQ(0, munmap(self->map, self->len));
 	self->map = NULL;
 	EXPECT_EQ(0, maps_in_range(map, map + self->len, v, 4));
-	EXPECT_EQ(self->vmas0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(self->vmas0, device_attr_read(MMAPDEMO_ATTR_VMAS));
 }
 
 TEST_HARNESS_MAIN

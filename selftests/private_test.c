@@ -7,27 +7,55 @@
  * mappings and read() are unchanged); after MADV_DONTNEED the page shows the
  * device content again.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "fixture.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_PRIVATE, k,
-			   4 * NR_PAGES * page_size());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
-TEST(private_read_sees_device_content)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, private_read_sees_device_content)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	uint64_t seed = pattern_seed(__func__);
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 		    off);
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
@@ -42,17 +70,17 @@ TEST(private_read_sees_device_content)
 	close(fd);
 }
 
-TEST(private_write_stays_private)
+TEST_F(device, private_write_stays_private)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
 	uint64_t seed = pattern_seed(__func__);
-	uint64_t mine = mix64(seed);
+	uint64_t mine = splitmix64(seed);
 	char *priv, *other_priv, *shared;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE, off);
 	other_priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -68,7 +96,7 @@ TEST(private_write_stays_private)
 	EXPECT_EQ(-1, pattern_mismatch(priv, len, mine));
 	EXPECT_EQ(-1, pattern_mismatch(shared, len, seed));
 	EXPECT_EQ(-1, pattern_mismatch(other_priv, len, seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed));
 
 	munmap(priv, len);
 	munmap(other_priv, len);
@@ -76,29 +104,29 @@ TEST(private_write_stays_private)
 	close(fd);
 }
 
-TEST(private_dontneed_shows_device_content_again)
+TEST_F(device, private_dontneed_shows_device_content_again)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
 	uint64_t seed = pattern_seed(__func__);
-	uint64_t mine = mix64(seed), later = mix64(mine);
+	uint64_t mine = splitmix64(seed), later = splitmix64(mine);
 	char *priv;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		       MAP_PRIVATE, off);
 	pattern_fill(priv, len, mine);
 
 	/* The private copies no longer follow the device... */
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, later));
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, later));
 	EXPECT_EQ(-1, pattern_mismatch(priv, len, mine));
 
 	/* ...until MADV_DONTNEED drops them: then the device shows again. */
 	ASSERT_EQ(0, madvise(priv, len, MADV_DONTNEED));
 	EXPECT_EQ(-1, pattern_mismatch(priv, len, later));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, later));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, later));
 
 	munmap(priv, len);
 	close(fd);

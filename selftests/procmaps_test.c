@@ -6,15 +6,41 @@
  * filesystem it lives on, the offset the mapping starts at (in hex) and 's'
  * for MAP_SHARED, 'p' for MAP_PRIVATE.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "procfs.h"
+#include "fixture.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_PROCMAPS, k,
-			   4 * NR_PAGES * page_size());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
 /* Find the maps line of [p, p + len) and check that it covers exactly it. */
@@ -27,9 +53,11 @@ static void find_line(struct __test_metadata *_metadata, void *p, size_t len,
 	ASSERT_EQ((unsigned long)p + len, e->end);
 }
 
-TEST(procmaps_lists_device_path)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, procmaps_lists_device_path)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	struct maps_entry e;
 	struct stat st;
@@ -37,7 +65,7 @@ TEST(procmaps_lists_device_path)
 	int fd;
 
 	ASSERT_EQ(0, stat(MMAPDEMO_DEVICE_PATH, &st));
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    off);
 	find_line(_metadata, p, len, &e);
@@ -54,18 +82,18 @@ TEST(procmaps_lists_device_path)
 	munmap(p, len);
 }
 
-TEST(procmaps_shows_offset)
+TEST_F(device, procmaps_shows_offset)
 {
-	size_t len = NR_PAGES * page_size();
-	off_t off_s = region(_metadata, 1) + 5 * page_size();
-	off_t off_p = region(_metadata, 2) + 3 * page_size();
+	size_t len = NR_PAGES * page_bytes();
+	off_t off_s = region(_metadata, 1) + 5 * page_bytes();
+	off_t off_p = region(_metadata, 2) + 3 * page_bytes();
 	/* Past the end of the device: mmap() allows it (access would not). */
-	off_t off_far = (off_t)(4 * dev_size() + 7 * page_size());
+	off_t off_far = (off_t)(4 * device_size() + 7 * page_bytes());
 	struct maps_entry e;
 	void *s, *p, *far;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    off_s);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
@@ -80,25 +108,25 @@ TEST(procmaps_shows_offset)
 	EXPECT_EQ((unsigned long long)off_far, e.offset);
 
 	/* Unmapping the first page moves the start and the offset along. */
-	ASSERT_EQ(0, munmap(s, page_size()));
-	find_line(_metadata, (char *)s + page_size(), len - page_size(), &e);
-	EXPECT_EQ((unsigned long long)off_s + page_size(), e.offset);
+	ASSERT_EQ(0, munmap(s, page_bytes()));
+	find_line(_metadata, (char *)s + page_bytes(), len - page_bytes(), &e);
+	EXPECT_EQ((unsigned long long)off_s + page_bytes(), e.offset);
 
-	munmap((char *)s + page_size(), len - page_size());
+	munmap((char *)s + page_bytes(), len - page_bytes());
 	munmap(p, len);
 	munmap(far, len);
 	close(fd);
 }
 
-TEST(procmaps_shared_flag_s)
+TEST_F(device, procmaps_shared_flag_s)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	struct maps_entry e;
 	int fd, rofd;
 	void *rw, *ro;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	rofd = open_dev(_metadata, O_RDONLY);
 	rw = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		     off);
@@ -119,20 +147,20 @@ TEST(procmaps_shared_flag_s)
 	close(rofd);
 }
 
-TEST(procmaps_private_flag_p)
+TEST_F(device, procmaps_private_flag_p)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	struct maps_entry e;
 	void *rw, *ro;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	rw = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 		     off);
 	ro = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, off);
 	/* Private copies of some pages do not make the mapping anonymous. */
-	memset(rw, 0x5a, page_size());
+	memset(rw, 0x5a, page_bytes());
 
 	find_line(_metadata, rw, len, &e);
 	EXPECT_STREQ("rw-p", e.perms);

@@ -13,20 +13,50 @@
  *   PROT_READ|PROT_EXEC mapping of a device node on an exec mount; on a
  *   noexec mount mmap(PROT_EXEC) → EPERM.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "access.h"
+#include "mounts.h"
+#include "fixture.h"
 
 #define NR_PAGES	4
 
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_PROT, k,
-			   4 * NR_PAGES * page_size());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
-TEST(prot_rdonly_fd_shared_write_eacces)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, prot_rdonly_fd_shared_write_eacces)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	void *p;
 	int fd;
@@ -46,16 +76,16 @@ TEST(prot_rdonly_fd_shared_write_eacces)
 	close(fd);
 }
 
-TEST(prot_rdonly_fd_private_write_allowed)
+TEST_F(device, prot_rdonly_fd_private_write_allowed)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
-	uint64_t seed = pattern_seed(__func__), mine = mix64(seed);
+	uint64_t seed = pattern_seed(__func__), mine = splitmix64(seed);
 	int fd, rwfd;
 	char *p;
 
 	rwfd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(rwfd, len, off, seed));
+	ASSERT_EQ(0, device_write_pattern(rwfd, len, off, seed));
 	fd = open_dev(_metadata, O_RDONLY);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 		    off);
@@ -63,15 +93,15 @@ TEST(prot_rdonly_fd_private_write_allowed)
 	pattern_fill(p, len, mine);
 	EXPECT_EQ(-1, pattern_mismatch(p, len, mine));
 	/* The device never sees a write through a read-only fd. */
-	EXPECT_EQ(-1, dev_pread_mismatch(rwfd, len, off, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(rwfd, len, off, seed));
 	munmap(p, len);
 	close(fd);
 	close(rwfd);
 }
 
-TEST(prot_mprotect_write_on_rdonly_shared_eacces)
+TEST_F(device, prot_mprotect_write_on_rdonly_shared_eacces)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
 	int fd, rwfd;
 	char *p, *q;
@@ -95,18 +125,37 @@ TEST(prot_mprotect_write_on_rdonly_shared_eacces)
 	close(rwfd);
 }
 
-TEST(prot_none_access_segv)
+/* The same claims for a shared and a private mapping of the device. */
+FIXTURE(mapping) {
+	int fd;
+};
+
+FIXTURE_VARIANT(mapping) {
+	int type;	/* MAP_SHARED or MAP_PRIVATE */
+};
+
+FIXTURE_VARIANT_ADD(mapping, shared) {
+	.type = MAP_SHARED,
+};
+
+FIXTURE_VARIANT_ADD(mapping, private) {
+	.type = MAP_PRIVATE,
+};
+
+DEVICE_FIXTURE_SETUP(mapping)
+
+TEST_F(mapping, prot_none_access_segv)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	uint64_t seed = pattern_seed(__func__);
 	struct access_result r;
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_NONE, MAP_SHARED, off);
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
+	p = map_dev(_metadata, fd, len, PROT_NONE, variant->type, off);
 
 	ASSERT_EQ(0, probe_access(p + 1, ACCESS_READ, &r));
 	EXPECT_EQ(SIGSEGV, r.termsig);
@@ -116,7 +165,7 @@ TEST(prot_none_access_segv)
 	ASSERT_EQ(0, probe_access(p + len - 1, ACCESS_WRITE, &r));
 	EXPECT_EQ(SIGSEGV, r.termsig);
 	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed));
 
 	/* The same pages become readable with mprotect(): the device. */
 	ASSERT_EQ(0, mprotect(p, len, PROT_READ));
@@ -125,40 +174,33 @@ TEST(prot_none_access_segv)
 	close(fd);
 }
 
-TEST(prot_read_mapping_write_segv)
+TEST_F(mapping, prot_read_mapping_write_segv)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 4);
 	uint64_t seed = pattern_seed(__func__);
 	struct access_result r;
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
+	p = map_dev(_metadata, fd, len, PROT_READ, variant->type, off);
 	/* Mapped and readable first, so the write is the only problem. */
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
 
-	ASSERT_EQ(0, probe_access(p + page_size() + 7, ACCESS_WRITE, &r));
+	ASSERT_EQ(0, probe_access(p + page_bytes() + 7, ACCESS_WRITE, &r));
 	EXPECT_EQ(SIGSEGV, r.termsig);
 	EXPECT_EQ(SIGSEGV, r.fault_signo);
 	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
-	EXPECT_EQ((unsigned long)(p + page_size() + 7), r.fault_addr);
+	EXPECT_EQ((unsigned long)(p + page_bytes() + 7), r.fault_addr);
 	/* Control: reading the same byte in a child is fine. */
-	ASSERT_EQ(0, probe_access(p + page_size() + 7, ACCESS_READ, &r));
+	ASSERT_EQ(0, probe_access(p + page_bytes() + 7, ACCESS_READ, &r));
 	EXPECT_EQ(0, r.termsig);
 	EXPECT_EQ(0, r.exit_code);
 
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, seed));
-
-	/* Same for a read-only private mapping. */
-	munmap(p, len);
-	p = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, off);
-	ASSERT_EQ(0, probe_access(p, ACCESS_WRITE, &r));
-	EXPECT_EQ(SIGSEGV, r.termsig);
-	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed));
 	munmap(p, len);
 	close(fd);
 }
@@ -173,11 +215,11 @@ static void put_code(unsigned char code[6], uint32_t value)
 }
 #endif
 
-TEST(prot_exec_runs_code_from_device)
+TEST_F(device, prot_exec_runs_code_from_device)
 {
 #ifdef __x86_64__
 	struct exec_mounts m;
-	size_t len = page_size();
+	size_t len = page_bytes();
 	off_t off = region(_metadata, 5);
 	uint32_t value = (uint32_t)pattern_seed(__func__);
 	unsigned char code[6];
@@ -233,10 +275,10 @@ TEST(prot_exec_runs_code_from_device)
 #endif
 }
 
-TEST(prot_exec_noexec_mount_eperm)
+TEST_F(device, prot_exec_noexec_mount_eperm)
 {
 	struct exec_mounts m;
-	size_t len = page_size();
+	size_t len = page_bytes();
 	off_t off = region(_metadata, 6);
 	int fd;
 	void *p;

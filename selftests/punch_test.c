@@ -25,14 +25,43 @@
  *   past the end, or lying wholly past it, is not an error: beyond the
  *   end there is nothing to do.
  *
- * Each test starts from a fresh device (module reloaded with the run's
- * arguments: nothing allocated, no faults counted) and works at OFF. The
+ * Each test starts from a fresh device (device_fresh(): all of it punched,
+ * nothing allocated) and works at OFF. The
  * teardown checks that the size did not change and leaves the module
  * loaded with the run's arguments.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
-#include "mmapdemo_ioctl_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "module.h"
+#include "fixture.h"
 
 #define OFF	(8 * MIB)
 #define LEN	(8 * MIB)
@@ -43,27 +72,21 @@ FIXTURE(punch) {
 
 FIXTURE_SETUP(punch)
 {
-	char out[512];
-
-	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
-	ASSERT_EQ(0, module_reload(out, sizeof(out))) {
-		TH_LOG("reload: %s", out);
-	}
-	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-	self->size = dev_size();
+	fresh_device(_metadata);
+	self->size = device_size();
 }
 
 /* In the parent, so that it also runs after a crash. */
 FIXTURE_TEARDOWN_PARENT(punch)
 {
-	EXPECT_EQ(self->size, dev_size());
+	EXPECT_EQ(self->size, device_size());
 	module_restore(false);
 }
 
 static int open_work(struct __test_metadata *_metadata)
 {
-	ASSERT_LE(OFF + LEN, dev_size()) {
-		TH_LOG("the device (%zu bytes) is too small", dev_size());
+	ASSERT_LE(OFF + LEN, device_size()) {
+		TH_LOG("the device (%zu bytes) is too small", device_size());
 	}
 	return open_dev(_metadata, O_RDWR | O_CLOEXEC);
 }
@@ -72,14 +95,14 @@ static int open_work(struct __test_metadata *_metadata)
 static void fill_work(struct __test_metadata *_metadata, int fd,
 		      uint64_t seed)
 {
-	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, LEN, OFF, seed, OFF));
+	ASSERT_EQ(0, device_write_pattern_from(fd, LEN, OFF, seed, OFF));
 }
 
 /* Faults one access of each page of [p, p + len) takes, per mapping kind. */
 static long long refaults(size_t len)
 {
-	return (long long)(len / (folio_order_is_pmd() ? PMD_SIZE :
-				  page_size()));
+	return (long long)(len / (folio_order_is_pmd() ? pmd_bytes() :
+				  page_bytes()));
 }
 
 TEST_F(punch, punch_range_reads_zeros_in_read_and_shared_mappings)
@@ -96,12 +119,12 @@ TEST_F(punch, punch_range_reads_zeros_in_read_and_shared_mappings)
 	pattern_fill_from(map, LEN, seed, OFF);
 
 	punch_dev(_metadata, fd, hole, hole_len);
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, hole, hole_len, 0));
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, hole, hole_len, 0));
 
 	/* The mapping's entries were zapped: reading refaults, gets zeros. */
-	f0 = fault_count();
+	f0 = device_faults();
 	EXPECT_EQ(-1, bytes_mismatch(map + hole - OFF, hole_len, 0));
-	f1 = fault_count();
+	f1 = device_faults();
 	TH_LOG("%lld faults reading the %zu KiB hole", f1 - f0, hole_len / KIB);
 	EXPECT_EQ(refaults(hole_len), f1 - f0);
 
@@ -110,7 +133,7 @@ TEST_F(punch, punch_range_reads_zeros_in_read_and_shared_mappings)
 	EXPECT_EQ(-1, pattern_mismatch_from(map + hole - OFF + hole_len,
 					    LEN - (hole - OFF) - hole_len,
 					    seed, hole + hole_len));
-	EXPECT_EQ(f1, fault_count());
+	EXPECT_EQ(f1, device_faults());
 	munmap(map, LEN);
 	close(fd);
 }
@@ -122,7 +145,7 @@ TEST_F(punch, punch_range_reads_zeros_in_read_and_shared_mappings)
  */
 TEST_F(punch, punch_data_outside_intact)
 {
-	size_t pg = page_size();
+	size_t pg = page_bytes();
 	size_t hole = OFF + MIB + pg, hole_end = OFF + 5 * MIB - pg;
 	uint64_t seed = pattern_seed(__func__);
 	char *map;
@@ -135,10 +158,10 @@ TEST_F(punch, punch_data_outside_intact)
 
 	punch_dev(_metadata, fd, hole, hole_end - hole);
 
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, hole - OFF, OFF, seed, OFF));
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, OFF + LEN - hole_end,
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, hole - OFF, OFF, seed, OFF));
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, OFF + LEN - hole_end,
 					      hole_end, seed, hole_end));
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, hole, hole_end - hole, 0));
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, hole, hole_end - hole, 0));
 	EXPECT_EQ(-1, pattern_mismatch_from(map, hole - OFF, seed, OFF));
 	EXPECT_EQ(-1, pattern_mismatch_from(map + hole_end - OFF,
 					    OFF + LEN - hole_end, seed,
@@ -150,7 +173,7 @@ TEST_F(punch, punch_data_outside_intact)
 
 TEST_F(punch, punch_frees_whole_folios)
 {
-	size_t folio = folio_size(), hole = OFF + MIB, hole_len = 6 * MIB;
+	size_t folio = device_folio_bytes(), hole = OFF + MIB, hole_len = 6 * MIB;
 	uint64_t seed = pattern_seed(__func__);
 	long long before, whole;
 	char *map;
@@ -162,17 +185,17 @@ TEST_F(punch, punch_frees_whole_folios)
 	/* A mapping holding the folios does not keep them allocated. */
 	map = map_dev(_metadata, fd, LEN, PROT_READ, MAP_SHARED, OFF);
 	touch_read(map, LEN);
-	before = alloc_bytes();
+	before = device_allocated_bytes();
 	EXPECT_EQ((long long)LEN, before);
 
 	punch_dev(_metadata, fd, hole, hole_len);
 	whole = whole_folio_bytes(hole, hole + hole_len, folio);
 	TH_LOG("folio %zu KiB: %lld KiB of whole folios in the %zu KiB hole",
 	       folio / KIB, whole / 1024, hole_len / KIB);
-	EXPECT_EQ(before - whole, alloc_bytes());
+	EXPECT_EQ(before - whole, device_allocated_bytes());
 	/* The partial folios at the edges were zeroed, not freed. */
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, hole, hole_len, 0));
-	EXPECT_EQ(before - whole, alloc_bytes());
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, hole, hole_len, 0));
+	EXPECT_EQ(before - whole, device_allocated_bytes());
 	munmap(map, LEN);
 	close(fd);
 }
@@ -185,44 +208,44 @@ TEST_F(punch, punch_frees_whole_folios)
  */
 TEST_F(punch, punch_inside_huge_folio_zeroes_in_place)
 {
-	size_t pg = page_size(), hole = OFF + 64 * KIB, hole_len = 4 * pg;
+	size_t pg = page_bytes(), hole = OFF + 64 * KIB, hole_len = 4 * pg;
 	uint64_t seed = pattern_seed(__func__);
 	bool pmd = folio_order_is_pmd();
-	long pmd_kb = pmd ? (long)(PMD_SIZE / KIB) : 0;
+	long pmd_kb = pmd ? (long)(pmd_bytes() / KIB) : 0;
 	long long before, f0, f1;
 	char *map;
 	int fd;
 
 	fd = open_work(_metadata);
-	map = map_dev(_metadata, fd, PMD_SIZE, PROT_READ | PROT_WRITE,
+	map = map_dev(_metadata, fd, pmd_bytes(), PROT_READ | PROT_WRITE,
 		      MAP_SHARED, OFF);
-	pattern_fill_from(map, PMD_SIZE, seed, OFF);
+	pattern_fill_from(map, pmd_bytes(), seed, OFF);
 	ASSERT_EQ(pmd_kb, smaps_kb(map, "FilePmdMapped"));
-	before = alloc_bytes();
+	before = device_allocated_bytes();
 
 	punch_dev(_metadata, fd, hole, hole_len);
 	EXPECT_EQ(before - (long long)whole_folio_bytes(hole, hole + hole_len,
-							folio_size()),
-		  alloc_bytes());
+							device_folio_bytes()),
+		  device_allocated_bytes());
 	if (pmd)
-		EXPECT_EQ(before, alloc_bytes());
+		EXPECT_EQ(before, device_allocated_bytes());
 	/* The whole PMD went, not just the punched pages. */
 	EXPECT_EQ(0, smaps_kb(map, "FilePmdMapped"));
 
-	f0 = fault_count();
+	f0 = device_faults();
 	EXPECT_EQ(-1, pattern_mismatch_from(map, hole - OFF, seed, OFF));
 	EXPECT_EQ(-1, bytes_mismatch(map + hole - OFF, hole_len, 0));
 	EXPECT_EQ(-1, pattern_mismatch_from(map + hole - OFF + hole_len,
-					    PMD_SIZE - (hole - OFF) - hole_len,
+					    pmd_bytes() - (hole - OFF) - hole_len,
 					    seed, hole + hole_len));
-	f1 = fault_count();
+	f1 = device_faults();
 	TH_LOG("%lld faults reading the folio again, FilePmdMapped %ld kB",
 	       f1 - f0, smaps_kb(map, "FilePmdMapped"));
 	EXPECT_EQ(pmd ? 1 : (long long)(hole_len / pg), f1 - f0);
 	EXPECT_EQ(pmd_kb, smaps_kb(map, "FilePmdMapped"));
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, hole, hole_len, 0));
-	EXPECT_EQ(before, alloc_bytes());
-	munmap(map, PMD_SIZE);
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, hole, hole_len, 0));
+	EXPECT_EQ(before, device_allocated_bytes());
+	munmap(map, pmd_bytes());
 	close(fd);
 }
 
@@ -232,7 +255,7 @@ TEST_F(punch, punch_inside_huge_folio_zeroes_in_place)
  */
 TEST_F(punch, punch_keeps_private_cow_copies)
 {
-	size_t pg = page_size(), cow = MIB, cow_len = 2 * pg;
+	size_t pg = page_bytes(), cow = MIB, cow_len = 2 * pg;
 	uint64_t seed = pattern_seed(__func__), cow_seed = seed ^ 0xc0;
 	char *priv, *shared;
 	int fd;
@@ -249,7 +272,7 @@ TEST_F(punch, punch_keeps_private_cow_copies)
 
 	EXPECT_EQ(-1, pattern_mismatch(priv + cow, cow_len, cow_seed));
 	EXPECT_EQ(-1, bytes_mismatch(shared + cow, cow_len, 0));
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, OFF + cow, cow_len, 0));
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, OFF + cow, cow_len, 0));
 	/* The copies are private: the device did not get them back. */
 	EXPECT_EQ(-1, bytes_mismatch(shared, LEN, 0));
 	munmap(priv, LEN);
@@ -285,7 +308,7 @@ TEST_F(punch, punch_private_unwritten_page_reads_zeros)
 
 TEST_F(punch, punch_invalid_range_einval)
 {
-	uint64_t pg = page_size(), seed = pattern_seed(__func__);
+	uint64_t pg = page_bytes(), seed = pattern_seed(__func__);
 	uint64_t top = UINT64_MAX & ~(pg - 1);	/* the last page offset */
 	static const char *const why[] = {
 		"offset + 1", "offset + 2048", "offset + pg - 1",
@@ -309,16 +332,16 @@ TEST_F(punch, punch_invalid_range_einval)
 
 	fd = open_work(_metadata);
 	fill_work(_metadata, fd, seed);
-	before = alloc_bytes();
+	before = device_allocated_bytes();
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		EXPECT_EQ(-EINVAL, dev_punch(fd, bad[i].offset, bad[i].length)) {
+		EXPECT_EQ(-EINVAL, device_punch(fd, bad[i].offset, bad[i].length)) {
 			TH_LOG("%s: offset %#llx length %#llx", why[i],
 			       (unsigned long long)bad[i].offset,
 			       (unsigned long long)bad[i].length);
 		}
 	}
-	EXPECT_EQ(before, alloc_bytes());
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, LEN, OFF, seed, OFF));
+	EXPECT_EQ(before, device_allocated_bytes());
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, LEN, OFF, seed, OFF));
 	close(fd);
 }
 
@@ -329,32 +352,32 @@ TEST_F(punch, punch_invalid_range_einval)
  */
 TEST_F(punch, punch_past_end_is_noop)
 {
-	uint64_t pg = page_size(), size = dev_size();
+	uint64_t pg = page_bytes(), size = device_size();
 	uint64_t seed = pattern_seed(__func__);
 	uint64_t top = UINT64_MAX & ~(pg - 1);
 	long long before;
 	int fd;
 
 	fd = open_work(_metadata);
-	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, 2 * pg, size - 2 * pg, seed,
+	ASSERT_EQ(0, device_write_pattern_from(fd, 2 * pg, size - 2 * pg, seed,
 					     size - 2 * pg));
-	before = alloc_bytes();
+	before = device_allocated_bytes();
 
-	EXPECT_EQ(0, dev_punch(fd, size, 4 * MIB));
-	EXPECT_EQ(0, dev_punch(fd, size + (1ULL << 30), pg));
-	EXPECT_EQ(0, dev_punch(fd, 1ULL << 62, pg));
+	EXPECT_EQ(0, device_punch(fd, size, 4 * MIB));
+	EXPECT_EQ(0, device_punch(fd, size + (1ULL << 30), pg));
+	EXPECT_EQ(0, device_punch(fd, 1ULL << 62, pg));
 	/* The highest range that does not wrap: it ends at 2^64 - 1 page. */
-	EXPECT_EQ(0, dev_punch(fd, top - pg, pg));
-	EXPECT_EQ(before, alloc_bytes());
-	EXPECT_EQ(size, dev_size());
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, 2 * pg, size - 2 * pg, seed,
+	EXPECT_EQ(0, device_punch(fd, top - pg, pg));
+	EXPECT_EQ(before, device_allocated_bytes());
+	EXPECT_EQ(size, device_size());
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, 2 * pg, size - 2 * pg, seed,
 					      size - 2 * pg));
 
 	/* Reaching past the end: the last page is punched, nothing more. */
-	EXPECT_EQ(0, dev_punch(fd, size - pg, 1ULL << 40));
-	EXPECT_EQ(size, dev_size());
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, size - pg, pg, 0));
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, pg, size - 2 * pg, seed,
+	EXPECT_EQ(0, device_punch(fd, size - pg, 1ULL << 40));
+	EXPECT_EQ(size, device_size());
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, size - pg, pg, 0));
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, pg, size - 2 * pg, seed,
 					      size - 2 * pg));
 	close(fd);
 }

@@ -6,7 +6,7 @@
  * The device is resized to REGION (8 MiB: four 2 MiB folios with
  * folio_order=9, 2048 pages with folio_order=0). Four writers store into
  * every page all the time, each into its own word (see
- * mmapdemo_race_util.h): one thread of the test through a shared mapping,
+ * lib/race.h): one thread of the test through a shared mapping,
  * one with pwrite(), and one thread in each of two forked processes, each
  * through its own mapping of its own open file. A reader thread in every
  * process checks every word through its mapping (and the test's reader also
@@ -40,11 +40,45 @@
  * punch_and_resize_race_each_other: both at once from two threads; the
  *   intact rule then only holds at the end (a removal may be running).
  *
- * The fixture reloads the module for a fresh device, and again afterwards,
- * which restores the run's size.
+ * The fixture makes the device fresh (device_fresh()) and afterwards puts
+ * back the size the module was loaded with.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_race_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "child.h"
+#include "race.h"
+#include "fixture.h"
 
 #define REGION		(8 * MIB)
 #define NR_CHILDREN	2
@@ -71,13 +105,13 @@ struct controller {
 /* The child processes: a writer and a reader on their own mapping. */
 static int child_run(struct race_state *s, unsigned int id, uint64_t region)
 {
-	uint64_t nr_pages = region / page_size();
+	uint64_t nr_pages = region / page_bytes();
 	struct race_writer wr;
 	struct race_reader rd;
 	char *map;
 	int fd;
 
-	fd = mmapdemo_open(O_RDWR | O_CLOEXEC);
+	fd = device_open(O_RDWR | O_CLOEXEC);
 	if (fd < 0) {
 		race_fail(s, "child %u: open: %s", id, strerror(errno));
 		return 1;
@@ -143,7 +177,7 @@ static void check_below(struct controller *c, uint64_t size, const char *op)
 		race_fail(s, "%s: end of file before the end (%llu)", rd_name,
 			  (unsigned long long)size);
 	if (c->alone) {
-		alloc = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+		alloc = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 		if (alloc < 0 || alloc > (long long)size)
 			race_fail(s, "after %s: allocated_bytes %lld, size %llu",
 				  op, alloc, (unsigned long long)size);
@@ -158,18 +192,18 @@ static void check_below(struct controller *c, uint64_t size, const char *op)
 static void punch_range(struct controller *c, int r, int k, uint64_t *off,
 			uint64_t *len)
 {
-	uint64_t ps = c->s->psize, chunks = c->region / PMD_SIZE;
-	uint64_t chunk = (uint64_t)(r / NR_KINDS) % chunks * PMD_SIZE;
+	uint64_t ps = c->s->psize, chunks = c->region / pmd_bytes();
+	uint64_t chunk = (uint64_t)(r / NR_KINDS) % chunks * pmd_bytes();
 
 	switch (k) {
 	case 0:
 		*off = chunk;
-		*len = PMD_SIZE;
+		*len = pmd_bytes();
 		break;
 	case 1:
-		*off = (uint64_t)(r / NR_KINDS) % (chunks - 1) * PMD_SIZE +
+		*off = (uint64_t)(r / NR_KINDS) % (chunks - 1) * pmd_bytes() +
 		       MIB + ((r * 7) % 61 + 1) * ps;
-		*len = PMD_SIZE + ((r * 13) % 67 + 1) * ps;
+		*len = pmd_bytes() + ((r * 13) % 67 + 1) * ps;
 		break;
 	case 2:
 		*off = (uint64_t)(r * 389) % c->s->nr_pages * ps;
@@ -193,11 +227,11 @@ static uint64_t shrink_size(struct controller *c, int r, int k)
 
 	switch (k) {
 	case 0:	/* inside the third 2 MiB folio */
-		return 3 * PMD_SIZE - ((r * 5) % 500 + 1) * ps;
+		return 3 * pmd_bytes() - ((r * 5) % 500 + 1) * ps;
 	case 1:	/* at a folio boundary */
-		return 2 * PMD_SIZE;
+		return 2 * pmd_bytes();
 	case 2:	/* inside the second */
-		return PMD_SIZE + ((r * 3) % 510 + 1) * ps;
+		return pmd_bytes() + ((r * 3) % 510 + 1) * ps;
 	case 3:
 		return ps;
 	default: /* inside the last one */
@@ -216,7 +250,7 @@ static void do_punch(struct controller *c, int r)
 	snprintf(op, sizeof(op), "round %d: PUNCH %#llx+%#llx", r,
 		 (unsigned long long)off, (unsigned long long)len);
 	race_before_removal(s, done);
-	err = dev_punch(c->fd, off, len);
+	err = device_punch(c->fd, off, len);
 	if (err) {
 		race_fail(s, "%s: %s", op, strerror(-err));
 		return;
@@ -237,7 +271,7 @@ static void do_resize(struct controller *c, int r)
 	snprintf(op, sizeof(op), "round %d: RESIZE to %#llx", r,
 		 (unsigned long long)size);
 	race_before_removal(s, done);
-	err = dev_resize(c->fd, size);
+	err = device_resize(c->fd, size);
 	if (err) {
 		race_fail(s, "%s: %s", op, strerror(-err));
 		return;
@@ -249,7 +283,7 @@ static void do_resize(struct controller *c, int r)
 	race_wait_progress(s, 64, 2);
 	snprintf(op, sizeof(op), "round %d: RESIZE back to %#llx", r,
 		 (unsigned long long)c->region);
-	err = dev_resize(c->fd, c->region);
+	err = device_resize(c->fd, c->region);
 	if (err) {
 		race_fail(s, "%s: %s", op, strerror(-err));
 		return;
@@ -277,7 +311,7 @@ static void *controller_fn(void *arg)
 
 static void race_run(struct __test_metadata *_metadata, unsigned int what)
 {
-	size_t psize = page_size();
+	size_t psize = page_bytes();
 	uint64_t nr_pages = REGION / psize;
 	struct race_writer writers[2];
 	struct race_reader reader;
@@ -292,16 +326,16 @@ static void race_run(struct __test_metadata *_metadata, unsigned int what)
 	long skipped;
 
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	ASSERT_EQ(0, dev_info(fd, &info));
+	ASSERT_EQ(0, device_info_read(fd, &info));
 	if (info.max_size < REGION)
 		SKIP(return, "max_size %llu < %lu", info.max_size, REGION);
-	ASSERT_EQ(0, dev_resize(fd, REGION));
+	ASSERT_EQ(0, device_resize(fd, REGION));
 	s = race_state_new(nr_pages, NR_WRITERS, pattern_seed(_metadata->name));
 	ASSERT_NE(NULL, s);
 
 	/* Children first: a fork with threads running copies only one. */
 	for (i = 0; i < NR_CHILDREN; i++) {
-		children[i] = race_fork();
+		children[i] = fork_tied_to_parent();
 		ASSERT_LE(0, children[i]);
 		if (children[i] == 0)
 			_exit(child_run(s, 2 + i, REGION));
@@ -402,12 +436,12 @@ static void race_run(struct __test_metadata *_metadata, unsigned int what)
 	}
 
 	/* No leak: within the size, and nothing once all is punched. */
-	alloc = mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES);
+	alloc = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES);
 	TH_LOG("allocated_bytes %lld of %lu", alloc, REGION);
 	EXPECT_LE(0, alloc);
 	EXPECT_GE((long long)REGION, alloc);
-	ASSERT_EQ(0, dev_punch(fd, 0, REGION));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	ASSERT_EQ(0, device_punch(fd, 0, REGION));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 	buf = malloc(REGION);
 	ASSERT_NE(NULL, buf);
 	ASSERT_EQ(0, pread_all(fd, buf, REGION, 0));
@@ -415,8 +449,8 @@ static void race_run(struct __test_metadata *_metadata, unsigned int what)
 	EXPECT_EQ(-1, bytes_mismatch(map, REGION, 0));
 	free(buf);
 	ASSERT_EQ(0, munmap(map, REGION));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
-	EXPECT_EQ(0, dev_resize(fd, info.size));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(0, device_resize(fd, info.size));
 	close(fd);
 	race_state_free(s);
 }

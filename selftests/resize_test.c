@@ -7,7 +7,7 @@
  *   of every opener, a second process too: shared mappings and the
  *   private copy-on-write copies of those pages get SIGBUS there, checked
  *   in the mapping process itself (a fork child would refault rather
- *   than inherit the page table entries, see touch_here()).
+ *   than inherit the page table entries, see guarded_touch()).
  * - The pages below the new end keep their data, in the mappings and
  *   for pread(); private copies of them stay, as truncate leaves them.
  * - The memory past the end is freed: allocated_bytes drops to what is
@@ -25,48 +25,73 @@
  *   (0 / ENOSPC) follow the new size; the module parameter `size` keeps
  *   the value the module was loaded with.
  *
- * Every test starts from a fresh device (the module is reloaded with the
- * run's arguments: nothing allocated). The teardown, in the parent so
+ * Every test starts from a fresh device (device_fresh(): all of it
+ * punched, nothing allocated). The teardown, in the parent so
  * that it also runs after a crash, resizes the device back to the size
  * it was loaded with (other programs expect it) or reloads the module.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
-#include "mmapdemo_ioctl_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "access.h"
+#include "child.h"
+#include "module.h"
+#include "fixture.h"
 
 /* The tests work in [0, WORK_LEN) of the device. */
 #define WORK_LEN	(32 * MIB)
 
 FIXTURE(resize) {
-	size_t load_size;	/* the size to come back to */
+	size_t module_param_size;	/* the size to come back to */
 };
 
 FIXTURE_SETUP(resize)
 {
-	char out[512];
-
-	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
-	ASSERT_EQ(0, module_reload(out, sizeof(out))) {
-		TH_LOG("reload: %s", out);
-	}
-	self->load_size = load_size();
-	ASSERT_EQ(self->load_size, dev_size());
-	ASSERT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-	if (dev_size() < WORK_LEN)
+	fresh_device(_metadata);
+	self->module_param_size = module_param_size();
+	ASSERT_EQ(self->module_param_size, device_size());
+	if (device_size() < WORK_LEN)
 		SKIP(return, "the device (%zu KiB) is smaller than %lu KiB",
-		     dev_size() / KIB, WORK_LEN / KIB);
+		     device_size() / KIB, WORK_LEN / KIB);
 }
 
 FIXTURE_TEARDOWN_PARENT(resize)
 {
 	module_restore(false);
-	EXPECT_EQ(self->load_size, dev_size());
+	EXPECT_EQ(self->module_param_size, device_size());
 }
 
 static void fill_dev(struct __test_metadata *_metadata, int fd, size_t len,
 		     uint64_t seed)
 {
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, 0, seed));
+	ASSERT_EQ(0, device_write_pattern(fd, len, 0, seed));
 }
 
 /*
@@ -84,7 +109,7 @@ static void fill_dev(struct __test_metadata *_metadata, int fd, size_t len,
 static void second_opener(int ready, int go, size_t len, size_t end,
 			  size_t cow_off, uint64_t seed)
 {
-	int fd = mmapdemo_open(O_RDWR), status = 0;
+	int fd = device_open(O_RDWR), status = 0;
 	char *shared, *priv, c = 'r';
 
 	if (fd < 0)
@@ -98,10 +123,10 @@ static void second_opener(int ready, int go, size_t len, size_t end,
 	if (write(ready, &c, 1) != 1 || read(go, &c, 1) != 1)
 		_exit(CHILD_SETUP);
 
-	if (read_signal(shared + end) != SIGBUS ||
-	    write_signal(shared + len - 1) != SIGBUS)
+	if (guarded_read_signal(shared + end) != SIGBUS ||
+	    guarded_write_signal(shared + len - 1) != SIGBUS)
 		status |= CHILD_SHARED_PAST_END;
-	if (read_signal(priv + cow_off) != SIGBUS)
+	if (guarded_read_signal(priv + cow_off) != SIGBUS)
 		status |= CHILD_COW_PAST_END;
 	if (pattern_mismatch(shared, end, seed) != -1)
 		status |= CHILD_DATA_BELOW_END;
@@ -112,16 +137,18 @@ static void second_opener(int ready, int go, size_t len, size_t end,
 static void expect_sigbus_here(struct __test_metadata *_metadata, void *addr,
 			       const char *what)
 {
-	EXPECT_EQ(SIGBUS, read_signal(addr)) {
+	struct access_fault fault;
+
+	EXPECT_EQ(SIGBUS, guarded_touch(addr, ACCESS_READ, NULL, &fault)) {
 		TH_LOG("%s: no SIGBUS", what);
 	}
-	EXPECT_EQ(BUS_ADRERR, touch_code);
-	EXPECT_EQ(addr, touch_fault_addr);
+	EXPECT_EQ(BUS_ADRERR, fault.code);
+	EXPECT_EQ(addr, fault.addr);
 }
 
 TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 {
-	size_t pg = page_size(), len = 8 * MIB, end = 4 * MIB;
+	size_t pg = page_bytes(), len = 8 * MIB, end = 4 * MIB;
 	uint64_t seed = pattern_seed(__func__);
 	int ready[2], go[2], fd;
 	char *shared, *priv, c;
@@ -157,12 +184,12 @@ TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 
 	expect_sigbus_here(_metadata, shared + end, "shared, first page past the end");
 	expect_sigbus_here(_metadata, shared + 6 * MIB, "shared, 6 MiB");
-	EXPECT_EQ(SIGBUS, write_signal(shared + len - 1));
+	EXPECT_EQ(SIGBUS, guarded_write_signal(shared + len - 1));
 	expect_sigbus_here(_metadata, priv + 6 * MIB, "private copy-on-write copy");
 	expect_sigbus_here(_metadata, priv + 7 * MIB, "private, device page");
 
 	/* The second process: 0 when all its checks passed. */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 	close(ready[0]);
 	close(go[1]);
 	munmap(shared, len);
@@ -172,7 +199,7 @@ TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 
 TEST_F(resize, resize_shrink_keeps_data_below_end)
 {
-	size_t pg = page_size(), len = 8 * MIB, end = 4 * MIB;
+	size_t pg = page_bytes(), len = 8 * MIB, end = 4 * MIB;
 	uint64_t seed = pattern_seed(__func__), cow_seed = seed ^ 0xc0;
 	char *shared, *priv, byte = 0x11;
 	int fd;
@@ -191,7 +218,7 @@ TEST_F(resize, resize_shrink_keeps_data_below_end)
 	resize_dev(_metadata, fd, end);
 
 	EXPECT_EQ(-1, pattern_mismatch(shared, end, seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, end, 0, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, end, 0, seed));
 	EXPECT_EQ(-1, pattern_mismatch(priv, MIB, seed));
 	EXPECT_EQ(-1, pattern_mismatch(priv + MIB, pg, cow_seed));
 	EXPECT_EQ(-1, pattern_mismatch_from(priv + MIB + pg, end - MIB - pg,
@@ -223,7 +250,7 @@ TEST_F_TIMEOUT(resize, resize_shrink_frees_memory, 60)
 
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	fill_dev(_metadata, fd, len, seed);
-	EXPECT_EQ((long long)len, alloc_bytes());
+	EXPECT_EQ((long long)len, device_allocated_bytes());
 	shared = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, 0);
 	priv = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, 0);
 	touch_read(shared, len);
@@ -231,13 +258,13 @@ TEST_F_TIMEOUT(resize, resize_shrink_frees_memory, 60)
 
 	want = (long long)(len - end);
 	tol = want / 64 + (long long)MIB;
-	before = free_bytes();
+	before = memory_free_bytes();
 	ASSERT_LT(0, before);
 	resize_dev(_metadata, fd, end);
-	EXPECT_EQ((long long)end, alloc_bytes());
+	EXPECT_EQ((long long)end, device_allocated_bytes());
 	deadline = now_s() + 5;
 	do {
-		after = free_bytes();
+		after = memory_free_bytes();
 		freed = after - before;
 		if (freed >= want - tol)
 			break;
@@ -253,9 +280,9 @@ TEST_F_TIMEOUT(resize, resize_shrink_frees_memory, 60)
 
 TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
 {
-	size_t pg = page_size(), len = 16 * MIB, end = 4 * MIB;
+	size_t pg = page_bytes(), len = 16 * MIB, end = 4 * MIB;
 	uint64_t seed = pattern_seed(__func__);
-	size_t size = dev_size();
+	size_t size = device_size();
 	char *shared, *priv;
 	int fd;
 
@@ -273,14 +300,14 @@ TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
 	resize_dev(_metadata, fd, end);
 	resize_dev(_metadata, fd, size);
 	/* Growing allocates nothing, and reading holes allocates nothing. */
-	EXPECT_EQ((long long)end, alloc_bytes());
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, end, len - end, 0));
-	EXPECT_EQ((long long)end, alloc_bytes());
+	EXPECT_EQ((long long)end, device_allocated_bytes());
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, end, len - end, 0));
+	EXPECT_EQ((long long)end, device_allocated_bytes());
 
 	EXPECT_EQ(-1, bytes_mismatch(shared + end, len - end, 0));
 	EXPECT_EQ(-1, bytes_mismatch(priv + end, len - end, 0));
 	EXPECT_EQ(-1, pattern_mismatch(shared, end, seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, end, 0, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, end, 0, seed));
 	munmap(shared, len);
 	munmap(priv, len);
 	close(fd);
@@ -296,10 +323,10 @@ TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
  */
 TEST_F_TIMEOUT(resize, resize_shrink_inside_huge_folio, 60)
 {
-	size_t pg = page_size(), len = 4 * MIB, end = 3 * MIB + pg;
+	size_t pg = page_bytes(), len = 4 * MIB, end = 3 * MIB + pg;
 	uint64_t seed = pattern_seed(__func__), seed2 = seed ^ 0x2;
 	bool pmd = folio_order_is_pmd();
-	size_t size = dev_size();
+	size_t size = device_size();
 	char *map, *tail;
 	int fd;
 
@@ -308,48 +335,48 @@ TEST_F_TIMEOUT(resize, resize_shrink_inside_huge_folio, 60)
 		      0);
 	pattern_fill(map, len, seed);
 	EXPECT_EQ(pmd ? (long)(len / KIB) : 0, smaps_kb(map, "FilePmdMapped"));
-	EXPECT_EQ((long long)len, alloc_bytes());
+	EXPECT_EQ((long long)len, device_allocated_bytes());
 
 	resize_dev(_metadata, fd, end);
 
 	/* Exactly the pages below the end are left. */
-	EXPECT_EQ((long long)end, alloc_bytes());
+	EXPECT_EQ((long long)end, device_allocated_bytes());
 	EXPECT_EQ(-1, pattern_mismatch(map, end, seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, end, 0, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, end, 0, seed));
 	expect_sigbus_here(_metadata, map + end, "first page past the end");
 	expect_sigbus_here(_metadata, map + len - 1, "last byte of the folio");
 	/* No PMD reaches past the end: only the first folio has one. */
-	EXPECT_EQ(pmd ? (long)(PMD_SIZE / KIB) : 0,
+	EXPECT_EQ(pmd ? (long)(pmd_bytes() / KIB) : 0,
 		  smaps_kb(map, "FilePmdMapped"));
 
 	/* A new mapping of the cut folio's range: PTEs, and still SIGBUS. */
-	tail = map_dev(_metadata, fd, PMD_SIZE, PROT_READ | PROT_WRITE,
-		       MAP_SHARED, PMD_SIZE);
-	EXPECT_EQ(-1, pattern_mismatch_from(tail, end - PMD_SIZE, seed,
-					    PMD_SIZE));
+	tail = map_dev(_metadata, fd, pmd_bytes(), PROT_READ | PROT_WRITE,
+		       MAP_SHARED, pmd_bytes());
+	EXPECT_EQ(-1, pattern_mismatch_from(tail, end - pmd_bytes(), seed,
+					    pmd_bytes()));
 	EXPECT_EQ(0, smaps_kb(tail, "FilePmdMapped"));
-	expect_sigbus_here(_metadata, tail + end - PMD_SIZE, "new mapping");
+	expect_sigbus_here(_metadata, tail + end - pmd_bytes(), "new mapping");
 
 	/* The kept pages are still the device: writes reach pread(). */
-	pattern_fill_from(tail, end - PMD_SIZE, seed2, PMD_SIZE);
-	EXPECT_EQ(-1, dev_pread_mismatch_from(fd, end - PMD_SIZE, PMD_SIZE,
-					      seed2, PMD_SIZE));
-	EXPECT_EQ(-1, pattern_mismatch_from(map + PMD_SIZE, end - PMD_SIZE,
-					    seed2, PMD_SIZE));
+	pattern_fill_from(tail, end - pmd_bytes(), seed2, pmd_bytes());
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, end - pmd_bytes(), pmd_bytes(),
+					      seed2, pmd_bytes()));
+	EXPECT_EQ(-1, pattern_mismatch_from(map + pmd_bytes(), end - pmd_bytes(),
+					    seed2, pmd_bytes()));
 
 	/* Grown again, the cut-off part is zeros. */
 	resize_dev(_metadata, fd, size);
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, end, len - end, 0));
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, end, len - end, 0));
 	EXPECT_EQ(-1, bytes_mismatch(map + end, len - end, 0));
-	EXPECT_EQ(-1, pattern_mismatch(map, PMD_SIZE, seed));
-	munmap(tail, PMD_SIZE);
+	EXPECT_EQ(-1, pattern_mismatch(map, pmd_bytes(), seed));
+	munmap(tail, pmd_bytes());
 	munmap(map, len);
 	close(fd);
 }
 
 TEST_F(resize, resize_invalid_size_einval)
 {
-	uint64_t pg = page_size(), size = dev_size();
+	uint64_t pg = page_bytes(), size = device_size();
 	uint64_t seed = pattern_seed(__func__);
 	struct mmapdemo_info info;
 	uint64_t bad[] = {
@@ -364,22 +391,22 @@ TEST_F(resize, resize_invalid_size_einval)
 	/* Above max_size: by a page, twice as much, and page aligned. */
 	bad[7] = info.max_size + pg;
 	bad[8] = info.max_size * 2;
-	bad[9] = round_up(info.max_size + 1, 2 * MIB);
+	bad[9] = align_up(info.max_size + 1, pmd_bytes());
 	fill_dev(_metadata, fd, MIB, seed);
 
 	for (i = 0; i < ARRAY_SIZE(bad); i++) {
-		EXPECT_EQ(-EINVAL, dev_resize(fd, bad[i])) {
+		EXPECT_EQ(-EINVAL, device_resize(fd, bad[i])) {
 			TH_LOG("size %#llx accepted", (unsigned long long)bad[i]);
 		}
-		ASSERT_EQ(size, dev_size());
+		ASSERT_EQ(size, device_size());
 	}
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, MIB, 0, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, MIB, 0, seed));
 	close(fd);
 }
 
 TEST_F(resize, resize_accepts_one_page_and_max_size)
 {
-	uint64_t pg = page_size(), seed = pattern_seed(__func__);
+	uint64_t pg = page_bytes(), seed = pattern_seed(__func__);
 	struct mmapdemo_info info;
 	unsigned char c = 0x77;
 	int fd;
@@ -390,23 +417,23 @@ TEST_F(resize, resize_accepts_one_page_and_max_size)
 
 	resize_dev(_metadata, fd, pg);
 	EXPECT_EQ((off_t)pg, lseek(fd, 0, SEEK_END));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, pg, 0, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, pg, 0, seed));
 	EXPECT_EQ(0, pread(fd, &c, 1, pg));
 
 	/* The largest size: lazily allocated, so it costs nothing. */
 	resize_dev(_metadata, fd, info.max_size);
 	EXPECT_EQ((off_t)info.max_size, lseek(fd, 0, SEEK_END));
-	EXPECT_EQ((long long)pg, alloc_bytes());
+	EXPECT_EQ((long long)pg, device_allocated_bytes());
 	EXPECT_EQ(1, pwrite(fd, &c, 1, info.max_size - 1));
 	c = 0;
 	EXPECT_EQ(1, pread(fd, &c, 1, info.max_size - 1));
 	EXPECT_EQ(0x77, c);
-	EXPECT_EQ((long long)(pg + folio_size()), alloc_bytes());
+	EXPECT_EQ((long long)(pg + device_folio_bytes()), device_allocated_bytes());
 	/* Past max_size, still nothing to write. */
 	errno = 0;
 	EXPECT_EQ(-1, pwrite(fd, &c, 1, info.max_size));
 	EXPECT_EQ(ENOSPC, errno);
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, pg, 0, seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, pg, 0, seed));
 	close(fd);
 }
 
@@ -414,12 +441,14 @@ TEST_F(resize, resize_accepts_one_page_and_max_size)
 static void expect_size_everywhere(struct __test_metadata *_metadata, int fd,
 				   int old_fd, size_t size)
 {
-	unsigned char buf[2 * 4096];
+	size_t pg = page_bytes();
+	unsigned char *buf = calloc(2, pg);
 	struct mmapdemo_info info;
 
+	ASSERT_NE(NULL, buf);
 	info = info_of(_metadata, fd);
 	EXPECT_EQ(size, info.size);
-	EXPECT_EQ(size, dev_size());
+	EXPECT_EQ(size, device_size());
 	EXPECT_EQ((off_t)size, lseek(fd, 0, SEEK_END));
 	EXPECT_EQ((off_t)size, lseek(old_fd, 0, SEEK_END));
 	EXPECT_EQ(-1, lseek(fd, size + 1, SEEK_SET));
@@ -431,23 +460,23 @@ static void expect_size_everywhere(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(-1, pwrite(fd, buf, 1, size));
 	EXPECT_EQ(ENOSPC, errno);
 	/* Crossing the end: short, up to the end. */
-	EXPECT_EQ(4096, pwrite(fd, buf, sizeof(buf), size - 4096));
-	EXPECT_EQ(4096, pread(old_fd, buf, sizeof(buf), size - 4096));
+	EXPECT_EQ((ssize_t)pg, pwrite(fd, buf, 2 * pg, size - pg));
+	EXPECT_EQ((ssize_t)pg, pread(old_fd, buf, 2 * pg, size - pg));
 	/* read()/write() at the file position (at the end) too. */
 	ASSERT_EQ((off_t)size, lseek(fd, 0, SEEK_END));
 	EXPECT_EQ(0, read(fd, buf, 1));
 	errno = 0;
 	EXPECT_EQ(-1, write(fd, buf, 1));
 	EXPECT_EQ(ENOSPC, errno);
+	free(buf);
 }
 
 TEST_F(resize, resize_size_seen_by_lseek_sysfs_info_read_write)
 {
-	size_t pg = page_size(), load = load_size();
+	size_t pg = page_bytes(), load = module_param_size();
 	size_t shrunk = 5 * MIB + 2 * pg, grown = 9 * MIB + pg;
 	int fd, old_fd;
 
-	ASSERT_EQ(4096UL, pg);
 	/* Opened before any resize: it sees the new sizes as well. */
 	old_fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
@@ -458,7 +487,7 @@ TEST_F(resize, resize_size_seen_by_lseek_sysfs_info_read_write)
 	expect_size_everywhere(_metadata, fd, old_fd, grown);
 
 	/* The module parameter is the load-time size. */
-	EXPECT_EQ((long long)load, module_param("size"));
+	EXPECT_EQ((long long)load, module_param_read("size"));
 	close(old_fd);
 	close(fd);
 }

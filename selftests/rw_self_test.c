@@ -21,10 +21,40 @@
  * size (per folio in the driver, then per CPU copy loop), as for memcpy():
  * those two only have to complete with the full count.
  */
-#include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
-#define RW_OFF		(8 * MIB)
+#include "kselftest_harness.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "child.h"
+#include "module.h"
+#include "fixture.h"
+
 #define NR_CHUNKS	14
 #define CHILD_ALARM_S	20
 #define CHILD_WAIT_S	30
@@ -206,7 +236,7 @@ static char task_state(pid_t pid)
 	char path[64], *stat, *p, state = '?';
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	stat = read_file(path);
+	stat = read_text_file(path);
 	if (!stat)
 		return state;
 	p = strrchr(stat, ')');
@@ -230,12 +260,11 @@ FIXTURE(rw_self) {
 
 FIXTURE_SETUP(rw_self)
 {
-	size_t psize = page_size(), folio = folio_size();
+	size_t psize = page_bytes(), folio = device_folio_bytes();
 	size_t pre_len, fresh_stride, total;
 	int k, nr_pre = 0, nr_fresh = 0;
 	long long base;
 
-	fresh_device(_metadata);
 	ASSERT_LT(0UL, folio);
 	chunk = 16 * psize;
 	n_io = 2 * psize + 120;
@@ -243,13 +272,13 @@ FIXTURE_SETUP(rw_self)
 	d_ovl = psize + 36;
 	for (k = 0; k < NR_CHUNKS; k++)
 		nr_pre += chunk_prefilled[k];
-	pre_len = round_up(nr_pre * chunk, folio);
-	fresh_stride = round_up(chunk, folio);
+	pre_len = align_up(nr_pre * chunk, folio);
+	fresh_stride = align_up(chunk, folio);
 	total = pre_len + (NR_CHUNKS - nr_pre) * fresh_stride;
-	base = device_region(_metadata, RW_OFF, total);
+	base = device_region(_metadata, total);
 	if (base < 0)
 		SKIP(return, "needs %zu KiB of device, it has %zu KiB",
-		     total / 1024, dev_size() / 1024);
+		     total / 1024, device_size() / 1024);
 	for (k = 0, nr_pre = 0; k < NR_CHUNKS; k++) {
 		if (chunk_prefilled[k])
 			chunk_off[k] = base + nr_pre++ * chunk;
@@ -258,16 +287,16 @@ FIXTURE_SETUP(rw_self)
 	}
 	ASSERT_LE(4 * o_io + n_io + d_ovl, chunk);
 
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = device_fresh(_metadata);
 	for (k = 0; k < NR_CHUNKS; k++) {
 		if (!chunk_prefilled[k])
 			continue;
-		ASSERT_EQ(0, dev_pwrite_pattern_from(self->fd, chunk, ch(k),
+		ASSERT_EQ(0, device_write_pattern_from(self->fd, chunk, ch(k),
 						     seed_of(k), ch(k)));
 	}
 	/* Exactly the folios of the prefilled chunks are allocated. */
 	ASSERT_EQ((long long)pre_len,
-		  mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+		  device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
 
 	self->total = total;
 	self->map = map_dev(_metadata, self->fd, total,
@@ -312,7 +341,7 @@ static void run_op_checked(struct __test_metadata *_metadata,
 		char path[64], *wchan;
 
 		snprintf(path, sizeof(path), "/proc/%d/wchan", pid);
-		wchan = read_file(path);
+		wchan = read_text_file(path);
 		TH_LOG("child stuck in op %d (%s), task state %c, waiting in %s",
 		       r->step, r->step >= 0 ? op_names[r->step] : "-",
 		       task_state(pid), wchan ? wchan : "?");

@@ -29,19 +29,49 @@
  *   gives it back. No memory.max is set: the memcg OOM killer's report
  *   would fail the run.
  *
- * Tests that need a fresh device or fresh pages reload the module or
- * punch their region (REGION_OFF, 56 MiB, clear of the other programs'
- * regions). The teardown, in the parent so that it also runs after a
- * crash, removes the cgroup (and what it set up for it) and leaves the
- * module loaded with the run's arguments at its load-time size.
+ * Every test starts from a fresh device (device_fresh()); those about what
+ * a load leaves behind reload the module. The teardown, in the parent so
+ * that it also runs after a crash, removes the cgroup (and what it set up
+ * for it) and leaves the module loaded with the run's arguments at its
+ * load-time size.
  */
+
 #include <dirent.h>
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
 
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
-#include "mmapdemo_ioctl_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "procfs.h"
+#include "child.h"
+#include "module.h"
+#include "kmsg.h"
+#include "fixture.h"
 
-#define REGION_OFF	(56 * MIB)
 #define REGION_LEN	(4 * MIB)
 #define CG_LEN		(8 * MIB)
 
@@ -62,6 +92,7 @@ FIXTURE_SETUP(security)
 	ASSERT_NE(NULL, getenv("MMAPDEMO_KO"));
 	ASSERT_TRUE(module_loaded());
 	memset(self, 0, sizeof(*self));
+	close(device_fresh(_metadata));
 }
 
 static int write_text(const char *path, const char *text)
@@ -109,15 +140,15 @@ FIXTURE_TEARDOWN_PARENT(security)
 	cgroup_cleanup(&self->cg);
 	module_restore(false);
 	EXPECT_TRUE(module_loaded());
-	EXPECT_EQ(load_size(), dev_size());
+	EXPECT_EQ(module_param_size(), device_size());
 }
 
 static off_t region(struct __test_metadata *_metadata)
 {
-	long long off = device_region(_metadata, REGION_OFF, REGION_LEN);
+	long long off = device_region(_metadata, REGION_LEN);
 
 	ASSERT_LE(0, off) {
-		TH_LOG("the device (%zu bytes) is too small", dev_size());
+		TH_LOG("the device (%zu bytes) is too small", device_size());
 	}
 	return (off_t)off;
 }
@@ -131,7 +162,7 @@ static off_t region(struct __test_metadata *_metadata)
  */
 static void log_kernel_zeroing(struct __test_metadata *_metadata)
 {
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+	int fd = kmsg_open(false);
 	char line[256];
 
 	if (fd < 0 || !kmsg_find(fd, "mem auto-init:", line, sizeof(line),
@@ -169,26 +200,26 @@ TEST_F_TIMEOUT(security, fresh_pages_zero_after_reload, 90)
 
 	log_kernel_zeroing(_metadata);
 
-	ASSERT_LE(len, dev_size());
+	ASSERT_LE(len, device_size());
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	ASSERT_EQ(0, dev_pwrite_pattern(fd, len, 0, seed));
+	ASSERT_EQ(0, device_write_pattern(fd, len, 0, seed));
 	close(fd);
-	ASSERT_EQ(0, module_reload(out, sizeof(out))) {
+	ASSERT_EQ(0, module_reload(NULL, out, sizeof(out))) {
 		TH_LOG("reload: %s", out);
 	}
-	ASSERT_EQ(0, alloc_bytes());
+	ASSERT_EQ(0, device_allocated_bytes());
 
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	EXPECT_EQ(-1, mapped_nonzero(_metadata, fd, 0, len));
 	/* The mapping allocated them all: these are new pages, not holes. */
-	EXPECT_EQ((long long)len, alloc_bytes());
-	EXPECT_EQ(-1, bytes_mismatch_dev(fd, 0, len, 0));
+	EXPECT_EQ((long long)len, device_allocated_bytes());
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, 0, len, 0));
 	close(fd);
 }
 
 TEST_F_TIMEOUT(security, fresh_pages_zero_after_shrink_and_grow, 60)
 {
-	size_t end = 4 * MIB, len = 16 * MIB, size = dev_size();
+	size_t end = 4 * MIB, len = 16 * MIB, size = device_size();
 	uint64_t seed = pattern_seed(__func__);
 	long long before;
 	int fd;
@@ -197,13 +228,13 @@ TEST_F_TIMEOUT(security, fresh_pages_zero_after_shrink_and_grow, 60)
 
 	ASSERT_LE(end + len, size);
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, len, end, seed, end));
+	ASSERT_EQ(0, device_write_pattern_from(fd, len, end, seed, end));
 	resize_dev(_metadata, fd, end);
 	resize_dev(_metadata, fd, size);
-	before = alloc_bytes();
+	before = device_allocated_bytes();
 
 	EXPECT_EQ(-1, mapped_nonzero(_metadata, fd, end, len));
-	EXPECT_EQ(before + (long long)len, alloc_bytes());
+	EXPECT_EQ(before + (long long)len, device_allocated_bytes());
 	close(fd);
 }
 
@@ -218,13 +249,13 @@ TEST_F(security, fresh_pages_zero_after_punch)
 
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	off = region(_metadata);
-	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, REGION_LEN, off, seed, off));
-	before = alloc_bytes();
+	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
+	before = device_allocated_bytes();
 	punch_dev(_metadata, fd, off, REGION_LEN);
-	EXPECT_EQ(before - (long long)REGION_LEN, alloc_bytes());
+	EXPECT_EQ(before - (long long)REGION_LEN, device_allocated_bytes());
 
 	EXPECT_EQ(-1, mapped_nonzero(_metadata, fd, off, REGION_LEN));
-	EXPECT_EQ(before, alloc_bytes());
+	EXPECT_EQ(before, device_allocated_bytes());
 	close(fd);
 }
 
@@ -235,7 +266,7 @@ TEST_F(security, fresh_pages_zero_after_punch)
  */
 TEST_F(security, fresh_pages_zero_private_mapping_untouched_page)
 {
-	size_t pg = page_size(), half = REGION_LEN / 2;
+	size_t pg = page_bytes(), half = REGION_LEN / 2;
 	uint64_t seed = pattern_seed(__func__);
 	char *priv;
 	off_t off;
@@ -245,7 +276,7 @@ TEST_F(security, fresh_pages_zero_private_mapping_untouched_page)
 
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	off = region(_metadata);
-	ASSERT_EQ(0, dev_pwrite_pattern_from(fd, REGION_LEN, off, seed, off));
+	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
 	punch_dev(_metadata, fd, off, REGION_LEN);
 
 	priv = map_dev(_metadata, fd, REGION_LEN, PROT_READ | PROT_WRITE,
@@ -338,7 +369,7 @@ static int scan_dir(struct __test_metadata *_metadata, const char *dir,
 		}
 		if (!S_ISREG(st.st_mode) || !(st.st_mode & 0444))
 			continue;
-		text = read_file(path);
+		text = read_text_file(path);
 		if (!text)
 			continue;	/* e.g. power/autosuspend_delay_ms: EIO */
 		files++;
@@ -434,7 +465,7 @@ TEST_F(security, no_kernel_pointer_in_kernel_log)
 	int kmsg = kmsg_open_end();
 
 	ASSERT_LE(0, kmsg);
-	ASSERT_EQ(0, module_reload(out, sizeof(out))) {
+	ASSERT_EQ(0, module_reload(NULL, out, sizeof(out))) {
 		TH_LOG("reload: %s", out);
 	}
 	EXPECT_TRUE(kmsg_find(kmsg, "mmapdemo: ", line, sizeof(line), all,
@@ -460,12 +491,12 @@ TEST_F(security, device_node_0600_root_root)
 	}
 	EXPECT_EQ(0U, st.st_uid);
 	EXPECT_EQ(0U, st.st_gid);
-	ASSERT_EQ(0, mmapdemo_devt(&devt));
+	ASSERT_EQ(0, device_devt(&devt));
 	EXPECT_EQ(devt, st.st_rdev);
 }
 
 /*
- * fork_unprivileged() (mmapdemo_util.h) checks O_RDWR itself (exit 12);
+ * fork_unprivileged() (lib/child.h) checks O_RDWR itself (exit 12);
  * then O_RDONLY and O_WRONLY, and delete_module() without
  * CAP_SYS_MODULE.
  */
@@ -477,16 +508,16 @@ TEST_F(security, unprivileged_open_eacces)
 	if (pid == 0) {
 		if (getuid() != 65534 || geteuid() != 65534)
 			_exit(20);
-		if (mmapdemo_open(O_RDONLY) >= 0 || errno != EACCES)
+		if (device_open(O_RDONLY) >= 0 || errno != EACCES)
 			_exit(21);
-		if (mmapdemo_open(O_WRONLY) >= 0 || errno != EACCES)
+		if (device_open(O_WRONLY) >= 0 || errno != EACCES)
 			_exit(22);
 		if (module_delete() != -EPERM)
 			_exit(23);
 		_exit(0);
 	}
 	/* 10, 11: setup; 12: O_RDWR opened; 20-23: as above. */
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 	EXPECT_TRUE(module_loaded());
 }
 
@@ -496,7 +527,7 @@ TEST_F(security, unprivileged_open_eacces)
 static void cgroup2_root(struct __test_metadata *_metadata,
 			 struct cgroup_state *cg)
 {
-	char *mounts = read_file("/proc/self/mounts"), *line, *save = NULL;
+	char *mounts = read_text_file("/proc/self/mounts"), *line, *save = NULL;
 
 	ASSERT_NE(NULL, mounts);
 	for_each_line(line, mounts, save) {
@@ -527,7 +558,7 @@ static long long memory_current(const char *group)
 	long long v;
 
 	snprintf(path, sizeof(path), "%s/memory.current", group);
-	text = read_file(path);
+	text = read_text_file(path);
 	if (!text)
 		return -1;
 	v = strtoll(text, NULL, 10);
@@ -544,12 +575,12 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	pid_t pid;
 	int fd;
 
-	ASSERT_LE(off + CG_LEN, dev_size());
+	ASSERT_LE(off + CG_LEN, device_size());
 	/*
 	 * /proc/cgroups lists the controllers the kernel was built with: the
 	 * Debian kernels have memcg, the small debug kernel has no cgroups.
 	 */
-	text = read_file("/proc/cgroups");
+	text = read_text_file("/proc/cgroups");
 	if (!text || !strstr(text, "\nmemory\t")) {
 		free(text);
 		SKIP(return, "kernel without CONFIG_MEMCG: nothing to charge to");
@@ -557,7 +588,7 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	free(text);
 	cgroup2_root(_metadata, &self->cg);
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", self->cg.root);
-	text = read_file(path);
+	text = read_text_file(path);
 	ASSERT_NE(NULL, text);
 	ASSERT_NE(NULL, strstr(text, "memory")) {
 		TH_LOG("no memory controller for cgroup2: %s", text);
@@ -565,7 +596,7 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	free(text);
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control",
 		 self->cg.root);
-	text = read_file(path);
+	text = read_text_file(path);
 	ASSERT_NE(NULL, text);
 	if (!strstr(text, "memory")) {
 		ASSERT_EQ(0, write_text(path, "+memory"));
@@ -615,7 +646,7 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	ASSERT_EQ(1, read(ready[0], &c, 1));
 	peak = memory_current(self->cg.group);
 	ASSERT_EQ(1, write(done[1], &c, 1));
-	EXPECT_EQ(0, wait_child(pid));
+	EXPECT_EQ(0, wait_exit_code(pid));
 
 	/* Freed (the child's mapping is gone with it): uncharged. */
 	punch_dev(_metadata, fd, off, CG_LEN);

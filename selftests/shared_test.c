@@ -7,16 +7,43 @@
  * process that opens and maps the device itself, and by read(); a write()
  * is seen through the mappings.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "child.h"
+#include "fixture.h"
 
 #define NR_PAGES	4
 
-/* Region @k of this program's slot: 4 * NR_PAGES pages each. */
+/* Region @k of the device: 4 * NR_PAGES pages each. */
 static off_t region(struct __test_metadata *_metadata, int k)
 {
-	return slot_region(_metadata, SLOT_SHARED, k,
-			   4 * NR_PAGES * page_size());
+	return test_region(_metadata, k, 4 * NR_PAGES * page_bytes());
 }
 
 static void *map_shared(struct __test_metadata *_metadata, int fd,
@@ -26,9 +53,11 @@ static void *map_shared(struct __test_metadata *_metadata, int fd,
 		       off);
 }
 
-TEST(shared_write_seen_by_second_mapping)
+DEVICE_FIXTURE(device)
+
+TEST_F(device, shared_write_seen_by_second_mapping)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	uint64_t seed = pattern_seed(__func__);
 	int fd1, fd2;
@@ -45,8 +74,8 @@ TEST(shared_write_seen_by_second_mapping)
 	EXPECT_EQ(-1, pattern_mismatch(b, len, seed));
 
 	/* And back: b → a, with a different pattern. */
-	pattern_fill(b, len, mix64(seed));
-	EXPECT_EQ(-1, pattern_mismatch(a, len, mix64(seed)));
+	pattern_fill(b, len, splitmix64(seed));
+	EXPECT_EQ(-1, pattern_mismatch(a, len, splitmix64(seed)));
 
 	munmap(a, len);
 	munmap(b, len);
@@ -58,9 +87,9 @@ TEST(shared_write_seen_by_second_mapping)
  * The other process is a fresh program (exec_probe) that opens and maps the
  * device itself: nothing is inherited from this process.
  */
-TEST(shared_write_seen_by_other_process)
+TEST_F(device, shared_write_seen_by_other_process)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 1);
 	uint64_t seed = pattern_seed(__func__);
 	char offs[32], lens[32], seeds[32], out[512];
@@ -68,7 +97,7 @@ TEST(shared_write_seen_by_other_process)
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_shared(_metadata, fd, len, off);
 	pattern_fill(p, len, seed);
 
@@ -94,27 +123,27 @@ TEST(shared_write_seen_by_other_process)
 	/* The other process writes: this one sees it (mapping kept). */
 	argv[1] = "fill";
 	snprintf(seeds, sizeof(seeds), "%llu",
-		 (unsigned long long)mix64(seed));
+		 (unsigned long long)splitmix64(seed));
 	ASSERT_EQ(0, run_helper(argv, out, sizeof(out), HELPER_TIMEOUT_S)) {
 		TH_LOG("exec_probe fill: %s", out);
 	}
 	ASSERT_EQ(1, output_value(out, "filled", 0));
-	EXPECT_EQ(-1, pattern_mismatch(p, len, mix64(seed)));
+	EXPECT_EQ(-1, pattern_mismatch(p, len, splitmix64(seed)));
 
 	munmap(p, len);
 	close(fd);
 }
 
-TEST(shared_write_seen_by_read)
+TEST_F(device, shared_write_seen_by_read)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
 	uint64_t seed = pattern_seed(__func__);
 	unsigned char *buf;
 	char *p;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	p = map_shared(_metadata, fd, len, off);
 	buf = malloc(len);
 	ASSERT_NE(NULL, buf);
@@ -125,24 +154,24 @@ TEST(shared_write_seen_by_read)
 	EXPECT_EQ(-1, pattern_mismatch(buf, len, seed));
 
 	/* A second write to the same, already mapped pages shows too. */
-	pattern_fill(p, len, mix64(seed));
-	EXPECT_EQ(-1, dev_pread_mismatch(fd, len, off, mix64(seed)));
+	pattern_fill(p, len, splitmix64(seed));
+	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, splitmix64(seed)));
 
 	free(buf);
 	munmap(p, len);
 	close(fd);
 }
 
-TEST(shared_write_syscall_seen_by_mappings)
+TEST_F(device, shared_write_syscall_seen_by_mappings)
 {
-	size_t len = NR_PAGES * page_size();
+	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	uint64_t seed = pattern_seed(__func__);
 	unsigned char *buf;
 	char *a, *b;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR);
+	fd = self->fd;
 	a = map_shared(_metadata, fd, len, off);
 	b = map_shared(_metadata, fd, len, off);
 	/* a has PTEs already, b is faulted in only after the write. */

@@ -10,8 +10,36 @@
  * Every test maps [size - 1 page, size + 1 page): one page inside the
  * device, one past its end.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_util.h"
+#include "sizes.h"
+#include "device.h"
+#include "pattern.h"
+#include "access.h"
+#include "fixture.h"
 
 FIXTURE(last_page) {
 	size_t psize;
@@ -23,14 +51,14 @@ FIXTURE(last_page) {
 
 FIXTURE_SETUP(last_page)
 {
-	size_t size = dev_size();
+	size_t size = device_size();
 
-	self->psize = page_size();
+	self->psize = page_bytes();
 	ASSERT_GT(size, self->psize);
 	self->off = size - self->psize;
 	/* Unique per test and run: no earlier test's data can pass. */
 	self->seed = pattern_seed(_metadata->name);
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	self->fd = device_fresh(_metadata);
 	self->map = map_dev(_metadata, self->fd, 2 * self->psize,
 			    PROT_READ | PROT_WRITE, MAP_SHARED, self->off);
 }
@@ -58,7 +86,7 @@ TEST_F(last_page, signals_last_page_inside_device_works)
 	fill_last_page(self);
 	EXPECT_EQ(-1, pattern_mismatch_from(last, self->psize, self->seed,
 					    self->off));
-	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, self->psize,
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, self->psize,
 					      self->off, self->seed,
 					      self->off));
 }
@@ -102,7 +130,7 @@ TEST_F(last_page, signals_device_keeps_data_after_munmap)
 	fill_last_page(self);
 	ASSERT_EQ(0, munmap(self->map, 2 * self->psize));
 	self->map = NULL;
-	EXPECT_EQ(-1, dev_pread_mismatch_from(self->fd, self->psize,
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, self->psize,
 					      self->off, self->seed,
 					      self->off));
 }

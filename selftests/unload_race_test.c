@@ -29,11 +29,45 @@
  * The fixture teardown (in the parent, so also after a crash) loads the
  * module again with the run's arguments if a failure left it unloaded.
  */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <pthread.h>
+#include <sched.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/mount.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/sysmacros.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
 #include "kselftest_harness.h"
-#include "mmapdemo_race_util.h"
+#include "sizes.h"
+#include "attr.h"
+#include "device.h"
+#include "pattern.h"
+#include "child.h"
+#include "module.h"
+#include "race.h"
 
 #define ROUNDS		6
-#define MAP_LEN		(2 * MIB)
+#define MAP_LEN		pmd_bytes()
 #define HANG_S		40.0	/* a hang guard, never reached when it works */
 
 /* Shared between the test and the holders. */
@@ -58,8 +92,8 @@ FIXTURE_SETUP(unload_race)
 		TH_LOG("the VM harness must export MMAPDEMO_KO");
 	}
 	ASSERT_TRUE(module_loaded());
-	self->size = dev_size();
-	self->order = mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
+	self->size = device_size();
+	self->order = device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER);
 	ASSERT_LE(MAP_LEN, self->size);
 }
 
@@ -80,7 +114,7 @@ static void wait_go(struct holders *h)
  */
 static bool use_mapping(char *map, uint64_t seed, int spins)
 {
-	size_t psize = page_size(), off;
+	size_t psize = page_bytes(), off;
 	int i;
 
 	for (i = 0; i < spins; i++) {
@@ -96,12 +130,12 @@ static bool use_mapping(char *map, uint64_t seed, int spins)
 /* Use an open file @spins times: read back a page of the pattern. */
 static bool use_file(int fd, uint64_t seed, int spins)
 {
-	size_t psize = page_size(), off;
+	size_t psize = page_bytes(), off;
 	int i;
 
 	for (i = 0; i < spins; i++) {
 		off = (size_t)i * 7 % (MAP_LEN / psize) * psize;
-		if (dev_pread_mismatch_from(fd, psize, off, seed, off) != -1)
+		if (device_pattern_mismatch_from(fd, psize, off, seed, off) != -1)
 			return false;
 	}
 	return true;
@@ -110,7 +144,7 @@ static bool use_file(int fd, uint64_t seed, int spins)
 /* Holder @bit with only a mapping: map, fill, close the fd, wait, unmap. */
 static void hold_mapping(struct holders *h, int bit)
 {
-	int fd = mmapdemo_open(O_RDWR | O_CLOEXEC);
+	int fd = device_open(O_RDWR | O_CLOEXEC);
 	char *map;
 
 	if (fd < 0) {
@@ -139,9 +173,9 @@ static void hold_mapping(struct holders *h, int bit)
 /* Holder @bit with only an open file: write, wait, read, close. */
 static void hold_file(struct holders *h, int bit)
 {
-	int fd = mmapdemo_open(O_RDWR | O_CLOEXEC);
+	int fd = device_open(O_RDWR | O_CLOEXEC);
 
-	if (fd < 0 || dev_pwrite_pattern(fd, MAP_LEN, 0, h->seed)) {
+	if (fd < 0 || device_write_pattern(fd, MAP_LEN, 0, h->seed)) {
 		__atomic_or_fetch(&h->failed, bit, __ATOMIC_SEQ_CST);
 		race_inc(h->ready);
 		return;
@@ -230,13 +264,13 @@ static void reload(struct __test_metadata *_metadata,
 {
 	char out[512];
 
-	ASSERT_EQ(0, module_load(out, sizeof(out))) {
+	ASSERT_EQ(0, module_load(NULL, out, sizeof(out))) {
 		TH_LOG("mmapdemo-ctl load: %s", out);
 	}
-	EXPECT_EQ(self->size, dev_size());
-	EXPECT_EQ(self->order, mmapdemo_attr(MMAPDEMO_ATTR_FOLIO_ORDER));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES));
-	EXPECT_EQ(0, mmapdemo_attr(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(self->size, device_size());
+	EXPECT_EQ(self->order, device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES));
+	EXPECT_EQ(0, device_attr_read(MMAPDEMO_ATTR_VMAS));
 }
 
 static struct holders *holders_new(struct __test_metadata *_metadata,
@@ -263,7 +297,7 @@ static void child_rounds(struct __test_metadata *_metadata,
 
 	for (round = 0; round < ROUNDS; round++) {
 		h = holders_new(_metadata, round);
-		pid = race_fork();
+		pid = fork_tied_to_parent();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			hold(h, 1);

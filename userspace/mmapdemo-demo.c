@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "mmapdemo.h"
+#include "attr.h"
 
 #define WAIT_TIMEOUT_MS		10000	/* per wait for another process */
 #define WATCHDOG_SECONDS	120	/* whole run, as a last resort */
@@ -181,22 +182,6 @@ static void *map_pages(int fd, unsigned int first_page, unsigned int pages,
 	return p;
 }
 
-static long long read_attr(const char *name)
-{
-	char path[256];
-	long long value;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/%s", MMAPDEMO_SYSFS_DIR, name);
-	f = fopen(path, "re");
-	if (!f)
-		return -1;
-	if (fscanf(f, "%lld", &value) != 1)
-		value = -1;
-	fclose(f);
-	return value;
-}
-
 struct counters {
 	long long faults;		/* calls of the driver's .fault */
 	long long allocated_bytes;	/* backing pages the driver holds */
@@ -206,9 +191,9 @@ struct counters {
 static struct counters read_counters(void)
 {
 	struct counters c = {
-		.faults = read_attr(MMAPDEMO_ATTR_FAULTS),
-		.allocated_bytes = read_attr(MMAPDEMO_ATTR_ALLOCATED_BYTES),
-		.vmas = read_attr(MMAPDEMO_ATTR_VMAS),
+		.faults = device_attr_read(MMAPDEMO_ATTR_FAULTS),
+		.allocated_bytes = device_attr_read(MMAPDEMO_ATTR_ALLOCATED_BYTES),
+		.vmas = device_attr_read(MMAPDEMO_ATTR_VMAS),
 	};
 
 	return c;
@@ -336,7 +321,7 @@ static void nap(void)
 }
 
 /* Wait for the child to exit; on timeout kill it. Returns its status. */
-static int wait_child(pid_t pid, int *status)
+static int reap_child(pid_t pid, int *status)
 {
 	long long deadline = now_ms() + WAIT_TIMEOUT_MS;
 	pid_t done;
@@ -360,7 +345,7 @@ static bool child_succeeded(pid_t pid, const char *who)
 {
 	int status = 0;
 
-	if (wait_child(pid, &status) < 0) {
+	if (reap_child(pid, &status) < 0) {
 		fail("waiting for the %s (pid %d)", who, pid);
 		return false;
 	}
@@ -401,7 +386,7 @@ static void set_state(struct exchange *ex, enum exchange_state state)
 	__atomic_store_n(&ex->state, state, __ATOMIC_RELEASE);
 }
 
-/* Has @child exited? It stays a zombie, for wait_child() to reap. */
+/* Has @child exited? It stays a zombie, for reap_child() to reap. */
 static bool peer_exited(pid_t child)
 {
 	siginfo_t info = { 0 };
@@ -831,8 +816,8 @@ static void usage(FILE *out)
 
 static void intro(int fd, const struct counters *start)
 {
-	long long size = read_attr(MMAPDEMO_ATTR_SIZE);
-	long long order = read_attr(MMAPDEMO_ATTR_FOLIO_ORDER);
+	long long size = device_attr_read(MMAPDEMO_ATTR_SIZE);
+	long long order = device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER);
 
 	printf("The mmapdemo driver backs %s with kernel pages that it\n"
 	       "allocates only when a page is first touched: mmap() itself maps\n"

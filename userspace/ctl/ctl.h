@@ -69,7 +69,6 @@ struct kernel_log {
 	int count;
 };
 
-int kmsg_open_at_end(void);
 void kmsg_collect(int fd, const char *module, struct kernel_log *log);
 void kmsg_show(const struct kernel_log *log);
 const char *rejected_param(const struct kernel_log *log, char *name,

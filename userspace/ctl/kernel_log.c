@@ -3,27 +3,10 @@
  * The kernel's log (/dev/kmsg) around a module load: the kernel explains
  * most load failures only there (e.g. which parameter value it rejected).
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "ctl.h"
-
-/*
- * Open /dev/kmsg before the load and skip the old records; afterwards,
- * kmsg_collect() reads the new ones that mention the module.
- */
-int kmsg_open_at_end(void)
-{
-	int fd = open("/dev/kmsg", O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-
-	if (fd >= 0 && lseek(fd, 0, SEEK_END) < 0) {
-		close(fd);
-		fd = -1;
-	}
-	return fd;
-}
+#include "kmsg.h"
 
 static bool kmsg_is_noise(const char *msg)
 {
@@ -38,30 +21,12 @@ static bool kmsg_is_noise(const char *msg)
  */
 void kmsg_collect(int fd, const char *module, struct kernel_log *log)
 {
-	char record[4096];
+	char msg[sizeof(log->lines[0])];
 
 	log->count = 0;
 	if (fd < 0)
 		return;
-	while (log->count < KERNEL_LOG_LINES) {
-		ssize_t n = read(fd, record, sizeof(record) - 1);
-		char *msg, *end;
-
-		if (n < 0) {
-			/* EPIPE: records were overwritten; go on */
-			if (errno == EPIPE)
-				continue;
-			break;	/* EAGAIN: no more records */
-		}
-		record[n] = '\0';
-		/* Format: "prio,seq,usec,flags;message\n[ KEY=value\n...]" */
-		msg = strchr(record, ';');
-		if (!msg)
-			continue;
-		msg++;
-		end = strchr(msg, '\n');
-		if (end)
-			*end = '\0';
+	while (log->count < KERNEL_LOG_LINES && kmsg_next(fd, msg, sizeof(msg))) {
 		if ((!strstr(msg, module) && !strstr(msg, "module")) ||
 		    kmsg_is_noise(msg))
 			continue;

@@ -19,6 +19,7 @@
 #include <libkmod.h>
 
 #include "ctl.h"
+#include "kmsg.h"
 #include "mmapdemo.h"
 
 static const char *kernel_release(void)
@@ -303,7 +304,7 @@ int cmd_load(int argc, char **argv)
 		goto out;
 	}
 
-	kmsg_fd = kmsg_open_at_end();
+	kmsg_fd = kmsg_open_end();
 	err = kmod_module_insert_module(mod, 0, options);
 	if (err < 0) {
 		kmsg_collect(kmsg_fd, MMAPDEMO_NAME, &kernel_log);

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The exchange of ipc_test through /dev/mmapdemo: the control block at
- * OFF_IPC and its protocol, shared by the test and its helper ipc_peer.
+ * The exchange of ipc_test through /dev/mmapdemo: the control block (at
+ * the offset the test gives) and its protocol, shared by the test and its
+ * helper ipc_peer.
  *
  * The test writes the block with write() (nonce, state IPC_IDLE); two
  * ipc_peer processes, ping and pong, each map the device themselves and
@@ -12,7 +13,8 @@
 #ifndef MMAPDEMO_IPC_H
 #define MMAPDEMO_IPC_H
 
-#include "mmapdemo_util.h"
+#include <stddef.h>
+#include <stdint.h>
 
 struct ipc_block {
 	uint64_t nonce;
@@ -32,31 +34,12 @@ struct ipc_block {
 /* How long a peer waits for the other side before giving up. */
 #define IPC_WAIT_S	10.0
 
-static inline void ipc_ping_msg(char *buf, size_t len, uint64_t nonce,
-				int ping_pid)
-{
-	snprintf(buf, len, "ping %#llx from %d", (unsigned long long)nonce,
-		 ping_pid);
-}
+void ipc_ping_msg(char *buf, size_t len, uint64_t nonce, int ping_pid);
 
-static inline void ipc_pong_msg(char *buf, size_t len, uint64_t nonce,
-				int ping_pid, int pong_pid)
-{
-	snprintf(buf, len, "pong %#llx to %d from %d",
-		 (unsigned long long)nonce, ping_pid, pong_pid);
-}
+void ipc_pong_msg(char *buf, size_t len, uint64_t nonce, int ping_pid,
+		  int pong_pid);
 
 /* Wait (bounded) until the shared state is want: 0, or -1 on timeout. */
-static inline int ipc_wait_state(uint32_t *state, uint32_t want)
-{
-	double deadline = now_s() + IPC_WAIT_S;
-
-	while (__atomic_load_n(state, __ATOMIC_ACQUIRE) != want) {
-		if (now_s() > deadline)
-			return -1;
-		usleep(1000);
-	}
-	return 0;
-}
+int ipc_wait_state(uint32_t *state, uint32_t want);
 
 #endif /* MMAPDEMO_IPC_H */
