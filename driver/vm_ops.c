@@ -53,6 +53,22 @@ static vm_fault_t mmapdemo_vm_fault(struct vm_fault *vmf)
 		return vmf_error(PTR_ERR(folio));
 	}
 
+	/*
+	 * A read-only long-term pin (FOLL_LONGTERM without FOLL_WRITE) of a
+	 * private mapping asks for an anonymous copy: the core splits our
+	 * PMD and faults here with FAULT_FLAG_UNSHARE, and do_set_pmd() of
+	 * 6.12 to 7.3 maps a PMD-sized folio with a PMD again ("mm: do not
+	 * install PMD mappings when handling a COW fault" is in none of
+	 * them), so GUP would retry for ever. Only GUP unshares: such a pin
+	 * fails with EFAULT instead of spinning.
+	 */
+	if ((vmf->flags & FAULT_FLAG_UNSHARE) &&
+	    folio_test_pmd_mappable(folio)) {
+		folio_unlock(folio);
+		folio_put(folio);
+		return VM_FAULT_SIGBUS;
+	}
+
 	vmf->page = folio_file_page(folio, vmf->pgoff);
 	return VM_FAULT_LOCKED;
 }
