@@ -26,7 +26,8 @@ void kmsg_collect(int fd, const char *module, struct kernel_log *log)
 	log->count = 0;
 	if (fd < 0)
 		return;
-	while (log->count < KERNEL_LOG_LINES && kmsg_next(fd, msg, sizeof(msg))) {
+	while (log->count < KERNEL_LOG_LINES &&
+	       kmsg_next(fd, msg, sizeof(msg))) {
 		if ((!strstr(msg, module) && !strstr(msg, "module")) ||
 		    kmsg_is_noise(msg))
 			continue;
