@@ -6,6 +6,11 @@
  * private ones are copy-on-write): the child inherits both kinds, shared
  * writes are seen both ways, private writes are isolated both ways.
  *
+ * The driver's `vmas` counter counts the copies: fork() calls vm_ops->open
+ * for every device VMA it copies, the child's exit vm_ops->close for each,
+ * on the .mmap path (6.1, 6.12) as on the .mmap_prepare + .mapped one
+ * (7.2, 7.3); a MADV_DONTFORK VMA is not copied, so not counted.
+ *
  * Children report through their exit status (a bit per failed check) and
  * parent and child take turns through pipes.
  */
@@ -35,6 +40,7 @@
 
 #include "kselftest_harness.h"
 #include "sizes.h"
+#include "attr.h"
 #include "device.h"
 #include "pattern.h"
 #include "procfs.h"
@@ -220,6 +226,55 @@ TEST_F(device, fork_private_writes_isolated_both_ways)
 
 	munmap(priv, len);
 	close(fd);
+}
+
+/*
+ * Two device VMAs (one MAP_SHARED, one MAP_PRIVATE) and a third marked
+ * MADV_DONTFORK: fork() copies two, `vmas` goes up by two while the child
+ * lives and back when it exits.
+ */
+TEST_F(device, fork_two_device_vmas_add_two)
+{
+	size_t len = NR_PAGES * page_bytes();
+	off_t off = region(_metadata, 4);
+	long long before, mapped;
+	char *shared, *priv, *nofork;
+	int go[2];
+	pid_t pid;
+
+	before = device_attr_read(MMAPDEMO_ATTR_VMAS);
+	ASSERT_LE(0, before);
+	shared = map_dev(_metadata, self->fd, len, PROT_READ | PROT_WRITE,
+			 MAP_SHARED, off);
+	priv = map_dev(_metadata, self->fd, len, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE, off);
+	nofork = map_dev(_metadata, self->fd, len, PROT_READ, MAP_SHARED, off);
+	ASSERT_EQ(0, madvise(nofork, len, MADV_DONTFORK));
+	mapped = device_attr_read(MMAPDEMO_ATTR_VMAS);
+	EXPECT_EQ(before + 3, mapped);
+	ASSERT_EQ(0, pipe(go));
+
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		close(go[1]);
+		/* Stay alive, mappings and all, while the parent counts. */
+		turn_wait(go[0]);
+		_exit(maps_count_path(0, MMAPDEMO_DEVICE_PATH) == 2 ? 0 : 1);
+	}
+	close(go[0]);
+
+	EXPECT_EQ(mapped + 2, device_attr_read(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(2, maps_count_path(pid, MMAPDEMO_DEVICE_PATH));
+	close(go[1]);
+	/* 1: the child had other than its two device VMAs. */
+	EXPECT_EQ(0, wait_exit_code(pid));
+	EXPECT_EQ(mapped, device_attr_read(MMAPDEMO_ATTR_VMAS));
+
+	munmap(shared, len);
+	munmap(priv, len);
+	munmap(nofork, len);
+	EXPECT_EQ(before, device_attr_read(MMAPDEMO_ATTR_VMAS));
 }
 
 TEST_HARNESS_MAIN

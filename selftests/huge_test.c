@@ -10,14 +10,27 @@
  * same pages can only be mapped with PTEs.
  *
  * With a smaller folio_order (0 in the run with folio_order=0) nothing is
- * PMD-mapped, and every page takes its own fault: the driver has no
- * ->map_pages (no fault-around), and finish_fault() maps one page per
- * fault for files other than anonymous shmem. The contents are the same.
+ * PMD-mapped. The driver has no ->map_pages (no fault-around), so how many
+ * faults a first touch takes is finish_fault()'s choice, and that is where
+ * the kernels of the matrix differ; two tests pin it per kernel version:
+ *
+ * - folio_order=4 (the test reloads the module with it): before 6.18,
+ *   finish_fault() maps one page per fault for files other than anonymous
+ *   shmem; since 6.18 (19773df031bc "mm/fault: try to map the entire file
+ *   folio in finish_fault()") it maps every page of the folio that fits in
+ *   the VMA and its page table, with PTEs, in one fault.
+ * - MADV_NOHUGEPAGE on an aligned mapping of a PMD-sized folio: 6.1's
+ *   do_set_pmd() does not look at VM_NOHUGEPAGE and maps the PMD anyway;
+ *   since 6.12 (2b0f922323cc "mm: don't install PMD mappings when THPs are
+ *   disabled by the hw/process/vma"; it failed to apply to 6.1-stable) it
+ *   refuses, and finish_fault() falls back to PTEs: one page per fault on
+ *   6.12, the whole folio in one fault since 6.18.
  *
  * The tests of one kind of mapping skip with the other folio_order. The
  * fixture makes the device fresh (device_fresh(): every folio punched) and
  * the tests count faults and allocations as differences; the teardown
- * reloads the module if a failure left it unloaded.
+ * loads the module again with the run's parameters if a test changed
+ * them, or if a failure left it unloaded.
  */
 #include <endian.h>
 #include <errno.h>
@@ -50,6 +63,7 @@
 #include "pattern.h"
 #include "procfs.h"
 #include "module.h"
+#include "kversion.h"
 #include "fixture.h"
 
 #define HUGE_LEN	(4 * MIB)
@@ -59,6 +73,7 @@ FIXTURE(huge) {
 	bool pmd;		/* folio_order is the PMD order */
 	off_t off;		/* device offset of the test's region */
 	int fd;
+	bool args_changed;	/* the test reloaded the module with its own */
 	uint64_t seed;		/* unique per test and run */
 	/* What first_touch() saw: */
 	char *map;
@@ -89,7 +104,7 @@ FIXTURE_SETUP(huge)
  */
 FIXTURE_TEARDOWN_PARENT(huge)
 {
-	module_ensure_loaded();
+	module_restore(self->args_changed);
 }
 
 /* Why the tests of one kind of mapping skip with the other folio_order. */
@@ -176,16 +191,103 @@ TEST_F_TIMEOUT(huge, huge_small_folios_pte_mapped, 60)
 	EXPECT_EQ(0, self->pmd_kb);
 }
 
+/* The folio order huge_order4_one_fault_per_folio_since_6_18 loads. */
+#define SMALL_ORDER	4
+/* The upstream changes the two tests below pin (6.18, 6.12). */
+#define FINISH_FAULT_WHOLE_FOLIO \
+	"\"mm/fault: try to map the entire file folio in finish_fault()\""
+#define DO_SET_PMD_THP_DISABLED \
+	"\"mm: don't install PMD mappings when THPs are disabled by the hw/process/vma\""
+
 /*
- * ... and every page takes its own fault: the driver has no ->map_pages
- * (no fault-around), and finish_fault() maps one page per fault.
+ * Pins finish_fault() of each kernel: the driver has no ->map_pages (no
+ * fault-around), so every fault is one finish_fault(). Before 6.18 it maps
+ * one page per fault for files other than anonymous shmem; since 6.18,
+ * "mm/fault: try to map the entire file folio in finish_fault()" maps all
+ * pages of the folio that lie in the VMA and in the faulting page table,
+ * with PTEs, so the first touch takes one fault per folio. With
+ * folio_order=4 in any suite: the test reloads the module with it, and
+ * the teardown loads the run's parameters again.
  */
-TEST_F_TIMEOUT(huge, huge_small_folios_one_fault_per_page, 60)
+TEST_F_TIMEOUT(huge, huge_order4_one_fault_per_folio_since_6_18, 120)
 {
-	if (self->pmd)
-		SKIP(return, PMD_ORDER, self->order);
+	long long pages = HUGE_LEN / page_bytes();
+	long long folios = pages >> SMALL_ORDER;
+	bool whole = kernel_at_least(6, 18);
+	char args[512];
+
+	close(self->fd);
+	/* The run's size; its folio_order would be given twice. */
+	snprintf(args, sizeof(args), "size=%zu folio_order=%d",
+		 module_param_size(), SMALL_ORDER);
+	self->args_changed = true;
+	fresh_module(_metadata, args);
+	ASSERT_EQ(SMALL_ORDER, device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER));
+	self->fd = device_fresh(_metadata);
 	first_touch(_metadata, self);
-	EXPECT_EQ((long long)(HUGE_LEN / page_bytes()), self->faults);
+	EXPECT_EQ(0, self->pmd_kb);
+	TH_LOG("kernel %s: one fault per %s expected (%s 6.18: %s)",
+	       kernel_release(), whole ? "folio" : "page",
+	       whole ? "since" : "before", FINISH_FAULT_WHOLE_FOLIO);
+	EXPECT_EQ(whole ? folios : pages, self->faults);
+}
+
+/*
+ * Pins do_set_pmd() and finish_fault() of each kernel for a PMD-sized
+ * folio under a 2 MiB aligned MAP_SHARED mapping that MADV_NOHUGEPAGE
+ * marked VM_NOHUGEPAGE before the first touch:
+ *
+ * - 6.1: do_set_pmd() checks only that the VMA and the folio suit a PMD
+ *   (transhuge_vma_suitable(), the order), not VM_NOHUGEPAGE: PMD-mapped,
+ *   one fault.
+ * - 6.12: "mm: don't install PMD mappings when THPs are disabled by the
+ *   hw/process/vma" makes do_set_pmd() return VM_FAULT_FALLBACK when
+ *   vma_thp_disabled(); finish_fault() then maps one page per fault.
+ * - 6.18 and later: do_set_pmd() still refuses, and finish_fault() maps
+ *   the whole folio with PTEs in that one fault ("mm/fault: try to map
+ *   the entire file folio in finish_fault()").
+ */
+TEST_F_TIMEOUT(huge, huge_nohugepage_pmd_until_6_12_whole_folio_since_6_18, 60)
+{
+	size_t len = pmd_bytes();
+	long long f0, faults, want;
+	long pmd_kb, want_kb;
+	const char *why;
+
+	if (!self->pmd)
+		SKIP(return, NOT_PMD_ORDER, self->order);
+	self->map = map_dev(_metadata, self->fd, len, PROT_READ | PROT_WRITE,
+			    MAP_SHARED, self->off);
+	ASSERT_EQ(0UL, (uintptr_t)self->map % pmd_bytes());
+	ASSERT_EQ(0, madvise(self->map, len, MADV_NOHUGEPAGE)) {
+		TH_LOG("madvise(MADV_NOHUGEPAGE): %s", strerror(errno));
+	}
+	f0 = device_attr_read(MMAPDEMO_ATTR_FAULTS);
+	pattern_fill_from(self->map, len, self->seed, self->off);
+	faults = device_attr_read(MMAPDEMO_ATTR_FAULTS) - f0;
+	pmd_kb = smaps_kb(self->map, "FilePmdMapped");
+
+	if (!kernel_at_least(6, 12)) {
+		why = "before 6.12 do_set_pmd() ignores VM_NOHUGEPAGE: one PMD";
+		want_kb = len / KIB;
+		want = 1;
+	} else if (!kernel_at_least(6, 18)) {
+		why = "6.12 to 6.17: " DO_SET_PMD_THP_DISABLED
+		      ", finish_fault() maps one page per fault";
+		want_kb = 0;
+		want = len / page_bytes();
+	} else {
+		why = "since 6.18: " DO_SET_PMD_THP_DISABLED ", and "
+		      FINISH_FAULT_WHOLE_FOLIO;
+		want_kb = 0;
+		want = 1;
+	}
+	TH_LOG("kernel %s: %lld faults, FilePmdMapped %ld kB; %s",
+	       kernel_release(), faults, pmd_kb, why);
+	EXPECT_EQ(want_kb, pmd_kb);
+	EXPECT_EQ(want, faults);
+	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, len, self->off,
+						   self->seed, self->off));
 }
 
 /* Any folio_order: the first touch allocates exactly what it touched. */

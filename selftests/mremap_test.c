@@ -11,6 +11,12 @@
  *   growing with MREMAP_MAYMOVE both fail with EFAULT, even with free
  *   address space right behind the mapping.
  *
+ * - The driver's `vmas` counter follows (vm_ops->open for the copy,
+ *   ->close for what goes, on the .mmap and the .mmap_prepare paths alike):
+ *   a whole move keeps one VMA, moving half splits it into two, and a
+ *   failed mremap() (MREMAP_DONTUNMAP: EINVAL; old_len 0, which would
+ *   duplicate a shared mapping: EFAULT like any growth) counts nothing.
+ *
  * Every test starts from a filled 4 MiB MAP_SHARED mapping, and has a
  * 2 MiB aligned stretch of free address space reserved as the target of
  * a move.
@@ -257,6 +263,53 @@ TEST_F(mremap, mremap_grow_maymove_efault)
 	EXPECT_EQ(MAP_FAILED, r);
 	EXPECT_EQ(EFAULT, errno);
 	check_unchanged(_metadata, self);
+}
+
+/*
+ * Moving the second half to the target splits the mapping: two VMAs,
+ * each counted, each with its own file offset; unmapping the moved half
+ * closes one.
+ */
+TEST_F(mremap, mremap_move_half_splits_counted)
+{
+	size_t half = self->len / 2;
+	uintptr_t target = (uintptr_t)self->target;
+	struct maps_entry e;
+	char *r;
+
+	r = mremap(self->map + half, half, half, MREMAP_MAYMOVE | MREMAP_FIXED,
+		   self->target);
+	ASSERT_EQ(self->target, r) {
+		TH_LOG("move: %s", strerror(errno));
+	}
+	self->map_len = half;
+	ASSERT_EQ(0, maps_find(0, target, &e));
+	EXPECT_EQ(target + half, e.end);
+	EXPECT_EQ((unsigned long long)(self->off + half), e.offset);
+	EXPECT_EQ(2, maps_count_path(0, MMAPDEMO_DEVICE_PATH));
+	EXPECT_EQ(self->vmas0 + 2, device_attr_read(MMAPDEMO_ATTR_VMAS));
+	EXPECT_EQ(-1, pattern_mismatch_from(self->target, half, self->seed,
+					    self->off + half));
+	ASSERT_EQ(0, munmap(self->target, half));
+	EXPECT_EQ(self->vmas0 + 1, device_attr_read(MMAPDEMO_ATTR_VMAS));
+}
+
+/* mremap()s that fail leave one VMA, counted once. */
+TEST_F(mremap, mremap_failed_counts_nothing)
+{
+	char *r;
+
+	errno = 0;
+	r = mremap(self->map, self->len, self->len,
+		   MREMAP_MAYMOVE | MREMAP_DONTUNMAP);
+	EXPECT_EQ(MAP_FAILED, r);
+	EXPECT_EQ(EINVAL, errno);
+	errno = 0;
+	r = mremap(self->map, 0, self->len, MREMAP_MAYMOVE);
+	EXPECT_EQ(MAP_FAILED, r);
+	EXPECT_EQ(EFAULT, errno);
+	EXPECT_EQ(1, maps_count_path(0, MMAPDEMO_DEVICE_PATH));
+	EXPECT_EQ(self->vmas0 + 1, device_attr_read(MMAPDEMO_ATTR_VMAS));
 }
 
 TEST_HARNESS_MAIN

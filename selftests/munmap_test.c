@@ -11,6 +11,20 @@
  * Each test runs twice (fixture variants): for a 3-page mapping (middle
  * page), and for a 4 MiB mapping cut inside its first 2 MiB, which with
  * folio_order=9 is mapped by one PMD that the cut has to split.
+ *
+ * The `vmas` fixture checks the counter where the two ways the driver
+ * counts a new VMA could go wrong: vm_ops->open from .mmap (6.1, 6.12) or
+ * vm_ops->mapped after .mmap_prepare (7.2, 7.3). An mprotect() split is
+ * counted like a munmap() one. A failed mmap() counts nothing: with
+ * MAP_FIXED_NOREPLACE over a mapping, and with MAP_FIXED over a device
+ * mapping beyond RLIMIT_AS, where 6.12 and later have already detached
+ * the old VMA (vms_gather_munmap_vmas(), and split it if it covers part
+ * of it) when may_expand_vm() fails, and put it back. In every case the
+ * counter is the number of device VMAs in /proc/PID/maps. (Both fail
+ * before the driver's hook: in 7.3 __mmap_region() can fail after
+ * .mmap_prepare only on allocation failures, in 6.1 and 6.12
+ * mmap_region() after .mmap likewise, which only fault injection makes
+ * happen.)
  */
 #include <endian.h>
 #include <errno.h>
@@ -43,6 +57,7 @@
 #include "pattern.h"
 #include "procfs.h"
 #include "access.h"
+#include "child.h"
 #include "fixture.h"
 
 FIXTURE(cut) {
@@ -207,6 +222,141 @@ TEST_F(cut, partial_munmap_one_munmap_removes_both_parts)
 	self->map = NULL;
 	EXPECT_EQ(0, maps_in_range(map, map + self->len, v, 4));
 	EXPECT_EQ(self->vmas0, device_attr_read(MMAPDEMO_ATTR_VMAS));
+}
+
+/* The `vmas` counter of the driver against the device VMAs in maps. */
+DEVICE_FIXTURE(vmas)
+
+#define VMAS_PAGES	4
+/* What the failing MAP_FIXED mmap()s ask for. */
+#define VMAS_BIG	(16 * MIB)
+
+/* How many VMAs of this process map the device. */
+static int dev_vmas(void)
+{
+	return maps_count_path(0, MMAPDEMO_DEVICE_PATH);
+}
+
+/*
+ * mprotect() of the middle page splits the mapping into three, each
+ * counted; changing it back merges nothing (VM_DONTEXPAND makes the VMAs
+ * unmergeable); munmap() of the whole range closes them all.
+ */
+TEST_F(vmas, vmas_mprotect_split_counted)
+{
+	size_t psize = page_bytes(), len = VMAS_PAGES * psize;
+	long long v0 = device_attr_read(MMAPDEMO_ATTR_VMAS);
+	char *map;
+
+	ASSERT_LE(0, v0);
+	map = map_dev(_metadata, self->fd, len, PROT_READ | PROT_WRITE,
+		      MAP_SHARED, 0);
+	EXPECT_EQ(v0 + 1, device_attr_read(MMAPDEMO_ATTR_VMAS));
+	ASSERT_EQ(0, mprotect(map + psize, psize, PROT_READ));
+	ASSERT_EQ(3, dev_vmas());
+	EXPECT_EQ(v0 + 3, device_attr_read(MMAPDEMO_ATTR_VMAS));
+	ASSERT_EQ(0, mprotect(map + psize, psize, PROT_READ | PROT_WRITE));
+	EXPECT_EQ(v0 + dev_vmas(), device_attr_read(MMAPDEMO_ATTR_VMAS));
+	ASSERT_EQ(0, munmap(map, len));
+	EXPECT_EQ(0, dev_vmas());
+	EXPECT_EQ(v0, device_attr_read(MMAPDEMO_ATTR_VMAS));
+}
+
+/* MAP_FIXED_NOREPLACE over the mapping, whole or in part: EEXIST. */
+TEST_F(vmas, vmas_failed_fixed_noreplace_counts_nothing)
+{
+	size_t psize = page_bytes(), len = VMAS_PAGES * psize;
+	long long v0 = device_attr_read(MMAPDEMO_ATTR_VMAS);
+	char *map, *p;
+
+	ASSERT_LE(0, v0);
+	map = map_dev(_metadata, self->fd, len, PROT_READ, MAP_SHARED, 0);
+	p = mmap(map, len, PROT_READ, MAP_SHARED | MAP_FIXED_NOREPLACE,
+		 self->fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EEXIST, errno);
+	p = mmap(map + 2 * psize, len, PROT_READ,
+		 MAP_SHARED | MAP_FIXED_NOREPLACE, self->fd, 0);
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EEXIST, errno);
+	EXPECT_EQ(1, dev_vmas());
+	EXPECT_EQ(v0 + 1, device_attr_read(MMAPDEMO_ATTR_VMAS));
+	ASSERT_EQ(0, munmap(map, len));
+	EXPECT_EQ(v0, device_attr_read(MMAPDEMO_ATTR_VMAS));
+}
+
+/*
+ * In a child, because an address space limit is for the whole process: a
+ * device mapping of 4 pages with 16 MiB free after it, RLIMIT_AS with
+ * room for 4 MiB more (the child's own mallocs), then MAP_FIXED of 16 MiB
+ * at the mapping (over all of it) and at its third page (over half of it)
+ * must fail with ENOMEM. The old mapping stays, with its data, and `vmas`
+ * matches the device VMAs of the child after each. The child's exit code
+ * says which check failed.
+ */
+TEST_F(vmas, vmas_failed_fixed_over_mapping_counts_nothing)
+{
+	size_t psize = page_bytes(), len = VMAS_PAGES * psize;
+	long long v0 = device_attr_read(MMAPDEMO_ATTR_VMAS);
+	uint64_t seed = pattern_seed(_metadata->name);
+	int fd = self->fd;
+	pid_t pid;
+
+	ASSERT_LE(0, v0);
+	ASSERT_EQ(0, device_write_pattern(fd, len, 0, seed));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct maps_entry e;
+		struct rlimit rl;
+		char *resv, *map;
+		long vm_kb;
+
+		resv = mmap(NULL, len + VMAS_BIG, PROT_NONE,
+			    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (resv == MAP_FAILED || munmap(resv + len, VMAS_BIG))
+			_exit(10);
+		map = mmap(resv, len, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
+			   0);
+		if (map != resv)
+			_exit(11);
+		vm_kb = status_kb("VmSize");
+		if (vm_kb <= 0)
+			_exit(12);
+		rl.rlim_cur = rl.rlim_max = vm_kb * KIB + VMAS_BIG / 4;
+		if (setrlimit(RLIMIT_AS, &rl))
+			_exit(13);
+		/* Over all of it, and over its second half. */
+		if (mmap(map, VMAS_BIG, PROT_READ, MAP_SHARED | MAP_FIXED, fd,
+			 0) != MAP_FAILED || errno != ENOMEM)
+			_exit(20);
+		if (device_attr_read(MMAPDEMO_ATTR_VMAS) != v0 + dev_vmas())
+			_exit(21);
+		if (mmap(map + 2 * psize, VMAS_BIG, PROT_READ,
+			 MAP_SHARED | MAP_FIXED, fd, 0) != MAP_FAILED ||
+		    errno != ENOMEM)
+			_exit(22);
+		if (device_attr_read(MMAPDEMO_ATTR_VMAS) != v0 + dev_vmas())
+			_exit(23);
+		/* The old mapping, maybe split, still maps the device. */
+		if (maps_lookup(0, (unsigned long)map, false, &e) ||
+		    maps_lookup(0, (unsigned long)map + len - 1, true, &e) ||
+		    e.end != (unsigned long)map + len)
+			_exit(24);
+		if (pattern_mismatch(map, len, seed) != -1)
+			_exit(25);
+		if (munmap(map, len) || dev_vmas() != 0 ||
+		    device_attr_read(MMAPDEMO_ATTR_VMAS) != v0)
+			_exit(26);
+		_exit(0);
+	}
+	/*
+	 * 10-13: setup; 20, 22: a MAP_FIXED mmap() did not fail with ENOMEM;
+	 * 21, 23: `vmas` is not the number of device VMAs after it; 24: the
+	 * old mapping is gone; 25: its data changed; 26: munmap() left some.
+	 */
+	EXPECT_EQ(0, wait_exit_code(pid));
+	EXPECT_EQ(v0, device_attr_read(MMAPDEMO_ATTR_VMAS));
 }
 
 TEST_HARNESS_MAIN
