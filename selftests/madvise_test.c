@@ -41,15 +41,10 @@
 #include "attr.h"
 #include "device.h"
 #include "pattern.h"
+#include "madvise_values.h"
 #include "procfs.h"
 #include "fixture.h"
 
-#ifndef MADV_POPULATE_READ
-#define MADV_POPULATE_READ	22
-#endif
-#ifndef MADV_POPULATE_WRITE
-#define MADV_POPULATE_WRITE	23
-#endif
 
 /* Four 2 MiB parts of the test's region at base. */
 #define LEN		pmd_bytes()
