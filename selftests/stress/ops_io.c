@@ -801,8 +801,8 @@ uint64_t pick_size(struct worker *w)
 		return (1 + rnd(w, ap)) * pg;
 	if (r < 65)
 		return pg;
-	if (r < 80) {
-		uint64_t f = 512 * (1 + rnd(w, ap / 512));
+	if (r < 80) {	/* at a PMD boundary */
+		uint64_t f = pmd_pages() * (1 + rnd(w, ap / pmd_pages()));
 
 		return umin(f - 1 + rnd(w, 3), ap) * pg;
 	}

@@ -20,8 +20,8 @@ uint64_t pick_page(struct worker *w)
 		return end > 4 ? end - 4 + rnd(w, 8) : rnd(w, 8);
 	if (r < 80)
 		return rnd(w, ap);
-	if (r < 88) {
-		uint64_t f = 512 * rnd(w, ap / 512 + 1);
+	if (r < 88) {	/* at a PMD boundary */
+		uint64_t f = pmd_pages() * rnd(w, ap / pmd_pages() + 1);
 
 		return f ? f - 1 + rnd(w, 2) : 0;
 	}
@@ -331,7 +331,7 @@ int mmap_expect(struct fd_slot *f, uint64_t off, uint64_t len,
 		return EINVAL;
 	if (!alen)
 		return ENOMEM;
-	if (alen > USER_TOP - pg)
+	if (alen > user_space_end() - pg)
 		return ENOMEM;
 	if (pgoff > (ULONG_MAX - alen) / pg)
 		return EOVERFLOW;	/* file_mmap_ok() */

@@ -71,7 +71,6 @@
 #define MAX_PIDS		(2 * MAX_WORKERS + 1)
 #define SHRINK_RING		65536
 #define MAX_SHOWN_FINDINGS	10
-#define USER_TOP		(1UL << 47)	/* x86-64 4-level TASK_SIZE */
 
 #define DEFAULT_OPS		15000
 #define DEFAULT_EPOCH_OPS	400	/* per worker */
@@ -258,6 +257,8 @@ static inline uint64_t umax(uint64_t a, uint64_t b)
 /* --- model.c --- */
 
 uint64_t default_arena(void);
+uint64_t user_space_end(void);
+uint64_t pmd_pages(void);
 uint64_t now_ns(void);
 uint64_t rnd(struct worker *w, uint64_t n);
 bool chance(struct worker *w, unsigned int percent);
