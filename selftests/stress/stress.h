@@ -379,7 +379,7 @@ bool buffer_overlaps(const struct iobuf *b, uint64_t count,
 		     int64_t pos, uint64_t n);
 int build_iov(struct iovec *iov, uint8_t *p, uint64_t count,
 	      uint64_t seed);
-void gen_rw(struct worker *w, struct op *op, bool write);
+void gen_rw(struct worker *w, struct op *op);
 int64_t rw_pos(struct worker *w, const struct op *op);
 bool rw_needs_excl(struct worker *w, const struct op *op);
 int rw_vfs_expect(struct worker *w, const struct op *op, bool write,
@@ -395,7 +395,7 @@ void exec_write(struct worker *w, struct op *op);
 void gen_lseek(struct worker *w, struct op *op);
 void exec_lseek(struct worker *w, struct op *op);
 void pick_ioctl_arg(struct worker *w, struct op *op, size_t size);
-void *ioctl_arg(struct worker *w, const struct op *op, size_t size,
+void *ioctl_arg(struct worker *w, struct op *op, size_t size,
 		bool kernel_writes, int *acc, struct mapping **mp,
 		uint64_t *page);
 void gen_info(struct worker *w, struct op *op);
@@ -413,8 +413,8 @@ bool punch_needs_excl(struct worker *w, const struct op *op);
 void exec_punch(struct worker *w, struct op *op);
 void gen_ioctl_bad(struct worker *w, struct op *op);
 void exec_ioctl_bad(struct worker *w, struct op *op);
-void gen_map_access(struct worker *w, struct op *op, bool write);
-void exec_map_access(struct worker *w, struct op *op, bool write);
+void gen_map_access(struct worker *w, struct op *op);
+void exec_map_access(struct worker *w, struct op *op);
 bool verify_mapping(struct worker *w, struct mapping *m, int slot,
 		    uint64_t phase);
 void exec_verify(struct worker *w, struct op *op);
