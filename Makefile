@@ -4,12 +4,13 @@
 # Kernels come from Debian's archive into ~/.cache/mmapdemo (scripts/
 # kernel-fetch); nothing kernel-related is installed on the host.
 #
-#   make check [KERNELS="6.12 7.3"|KERNELS=newest]   gates, all suites on
+#   make check [KERNELS="6.12 7.3-arm64"|KERNELS=newest]   gates, all suites on
 #                         every kernel of the matrix and the debug kernel
 #                         (CI: .ci/run)
 #   make run [KERNEL=7.3] [MODULE_ARGS="folio_order=0"]   the demo in a VM
 #   make shell [KERNEL=..] [MODULE_ARGS=..]   interactive VM, module loaded
 #   make deps | modules | userspace | selftests | clean
+#   make userspace-arm64 | selftests-arm64   cross-built for the arm64 VMs
 #   make lint      checkpatch, clang-format, sparse, W=1, cppcheck, shellcheck
 #   make install [KERNEL=6.12] [DESTDIR=..] [PREFIX=/usr/local]  module, tool,
 #        man page, uapi header, udev rule (make uninstall removes them)
@@ -20,13 +21,15 @@
 #   make bench [KERNEL=..]    mmapdemo vs memfd/hugetlb/anon/dev-zero, plots
 #
 # KERNEL and KERNELS name Debian kernel series (each the newest release of
-# the series in the archive now), "newest" (the newest series there), "debug"
-# or exact releases. The targets that boot a VM (run, shell, check, stress,
+# the series in the archive now; 7.3-arm64 and 7.3-arm64-16k for Debian's
+# arm64 kernels with 4 and 16 KiB pages, cross-built and booted under
+# qemu-system-aarch64), "newest" (the newest series there), "debug" or
+# exact releases. The targets that boot a VM (run, shell, check, stress,
 # bench) first install the host tools they need (make deps); the build
 # targets only build.
 
 # The test matrix: one line to edit when Debian adds or drops a series.
-KERNELS ?= 6.1 6.12 7.2 7.3
+KERNELS ?= 6.1 6.12 7.2 7.3 7.3-arm64 7.3-arm64-16k
 KERNEL ?= 7.3
 MODULE_ARGS ?=
 PREFIX ?= /usr/local
@@ -38,10 +41,17 @@ SCRIPTS := $(REPO)/scripts
 
 MODULE_TARGETS := $(addprefix module-,$(sort $(KERNELS) $(KERNEL)))
 
-.PHONY: all deps modules $(MODULE_TARGETS) userspace selftests run check \
-	shell clean lint stress bench
+# A kernel's programs: Debian's arm64 flavours (-arm64, -arm64-16k, in a
+# series or a release) get the cross-built ones of build/*-arm64/.
+arch-suffix = $(if $(findstring -arm64,$(1)),-arm64)
+K := $(call arch-suffix,$(KERNEL))
+CROSS_ARCHS := $(sort $(foreach k,$(KERNELS),$(call arch-suffix,$(k))))
 
-all: modules userspace selftests
+.PHONY: all deps modules $(MODULE_TARGETS) userspace selftests run check \
+	shell clean lint stress bench userspace-arm64 selftests-arm64
+
+all: modules userspace selftests \
+	$(foreach a,$(CROSS_ARCHS),userspace$(a) selftests$(a))
 
 deps:
 	@$(SCRIPTS)/install-deps
@@ -57,10 +67,17 @@ userspace:
 selftests:
 	@$(MAKE) --no-print-directory -C $(REPO)/selftests
 
+# In the trixie build root, with Debian's cross compiler (scripts/cross-make).
+userspace-arm64:
+	@$(SCRIPTS)/cross-make arm64 userspace O=$(BUILD)/userspace-arm64
+
+selftests-arm64:
+	@$(SCRIPTS)/cross-make arm64 selftests O=$(BUILD)/selftests-arm64
+
 run: deps
-	@$(MAKE) --no-print-directory module-$(KERNEL) userspace
+	@$(MAKE) --no-print-directory module-$(KERNEL) userspace$(K)
 	@$(SCRIPTS)/vm-run --kernel $(KERNEL) --module-args "$(MODULE_ARGS)" \
-		--add $(BUILD)/userspace/mmapdemo-demo -- mmapdemo-demo
+		--add $(BUILD)/userspace$(K)/mmapdemo-demo -- mmapdemo-demo
 
 # Every lint gate (scripts/lint), one OK/FAIL line each; the test-table
 # gate reads the built selftests.
@@ -72,7 +89,8 @@ lint: selftests
 # folios, and one on the debug kernel (scripts/check). All of them always
 # run; the summary over all of them is the last line.
 check: deps
-	@$(MAKE) --no-print-directory userspace selftests
+	@$(MAKE) --no-print-directory userspace selftests \
+		$(foreach a,$(CROSS_ARCHS),userspace$(a) selftests$(a))
 	@$(SCRIPTS)/check $(KERNELS)
 
 # A long random-operation stress run in a VM (selftests/stress_test); a
@@ -81,7 +99,7 @@ STRESS_OPS ?= 500000
 STRESS_SEED ?=
 
 stress: deps
-	@$(MAKE) --no-print-directory module-$(KERNEL) userspace selftests
+	@$(MAKE) --no-print-directory module-$(KERNEL) userspace$(K) selftests$(K)
 	@$(SCRIPTS)/stress --kernel $(KERNEL) --module-args "$(MODULE_ARGS)" \
 		--ops $(STRESS_OPS) $(if $(STRESS_SEED),--seed $(STRESS_SEED))
 
@@ -89,15 +107,15 @@ stress: deps
 # build/bench/<release>/ (QEMU TCG: compare ratios, not speeds).
 #   make bench [KERNEL=6.12] [MODULE_ARGS=folio_order=0] [BENCH_ARGS=...]
 bench: deps
-	@$(MAKE) --no-print-directory module-$(KERNEL) userspace
+	@$(MAKE) --no-print-directory module-$(KERNEL) userspace$(K)
 	@$(SCRIPTS)/bench --kernel $(KERNEL) --module-args "$(MODULE_ARGS)" \
 		$(BENCH_ARGS)
 
 # The shell VM also gets the demo and every selftest program on its PATH.
 shell: deps
-	@$(MAKE) --no-print-directory module-$(KERNEL) userspace selftests
+	@$(MAKE) --no-print-directory module-$(KERNEL) userspace$(K) selftests$(K)
 	@set --; \
-	for prog in $(BUILD)/userspace/mmapdemo-demo $(BUILD)/selftests/*; do \
+	for prog in $(BUILD)/userspace$(K)/mmapdemo-demo $(BUILD)/selftests$(K)/*; do \
 		if [ -f "$$prog" ] && [ -x "$$prog" ]; then \
 			set -- "$$@" --add "$$prog"; \
 		fi; \
@@ -111,7 +129,7 @@ clean:
 # Installation, like any out-of-tree module (scripts/install, uninstall).
 .PHONY: install uninstall dkms-install dkms-remove sign
 
-install: module-$(KERNEL) userspace
+install: module-$(KERNEL) userspace$(K)
 	@DESTDIR="$(DESTDIR)" PREFIX="$(PREFIX)" \
 		$(SCRIPTS)/install "$$($(SCRIPTS)/kernel-release $(KERNEL))"
 
