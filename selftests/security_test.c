@@ -24,7 +24,7 @@
  *   module (EPERM).
  * - The device's memory is charged to the memory cgroup of the process
  *   that touches it first (__GFP_ACCOUNT), and uncharged when freed: a
- *   child in a cgroup of its own writes 8 MiB of fresh device pages and
+ *   child in a cgroup of its own writes CG_LEN of fresh device pages and
  *   the group's memory.current grows by at least that; punching them
  *   gives it back. No memory.max is set: the memcg OOM killer's report
  *   would fail the run.
@@ -72,8 +72,13 @@
 #include "kmsg.h"
 #include "fixture.h"
 
-#define REGION_LEN	(4 * MIB)
-#define CG_LEN		(8 * MIB)
+/*
+ * Lengths and offsets in whole PMDs, so that a punch frees what it covers:
+ * 4 and 8 MiB with 4 KiB pages, one and two 32 MiB PMDs with 16 KiB pages.
+ */
+#define REGION_LEN	align_up(4 * MIB, pmd_bytes())
+#define CG_LEN		align_up(8 * MIB, pmd_bytes())
+#define CG_OFF		align_up(16 * MIB, pmd_bytes())
 
 /* What the memcg test set up, for its cleanup and the teardown. */
 struct cgroup_state {
@@ -219,7 +224,9 @@ TEST_F_TIMEOUT(security, fresh_pages_zero_after_reload, 90)
 
 TEST_F_TIMEOUT(security, fresh_pages_zero_after_shrink_and_grow, 60)
 {
-	size_t end = 4 * MIB, len = 16 * MIB, size = device_size();
+	/* 4 and 16 MiB, or one PMD each: folio boundaries, nothing cut. */
+	size_t end = align_up(4 * MIB, pmd_bytes());
+	size_t len = align_up(16 * MIB, pmd_bytes()), size = device_size();
 	uint64_t seed = pattern_seed(__func__);
 	long long before;
 	int fd;
@@ -571,11 +578,14 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	char path[300], pidstr[32], *text, c;
 	long long base, peak, after;
 	int ready[2], go[2], done[2];
-	off_t off = 16 * MIB;
+	off_t off = CG_OFF;
 	pid_t pid;
 	int fd;
 
-	ASSERT_LE(off + CG_LEN, device_size());
+	/* The device grows if two PMDs at CG_OFF do not fit (16 KiB pages). */
+	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+	if (device_size() < off + CG_LEN)
+		resize_dev(_metadata, fd, off + CG_LEN);
 	/*
 	 * /proc/cgroups lists the controllers the kernel was built with: the
 	 * Debian kernels have memcg, the small debug kernel has no cgroups.
@@ -610,7 +620,6 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	}
 
 	/* Fresh pages: nothing there, so the child's touch allocates. */
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	punch_dev(_metadata, fd, off, CG_LEN);
 
 	ASSERT_EQ(0, pipe(ready));
