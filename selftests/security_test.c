@@ -302,16 +302,30 @@ TEST_F(security, fresh_pages_zero_private_mapping_untouched_page)
 /* ---- no kernel addresses ---- */
 
 /*
- * Whether @text holds something that looks like a kernel address on
- * x86-64 (0xffff8000_00000000 and up): a run of at least 12 hex digits
- * starting with ffff, a decimal number that large, or a negative decimal
- * number below -2^32 (kernel addresses printed with %ld are -2^47 ... -1;
+ * Where kernel addresses start: 0xffff8000_00000000 on x86-64 (4-level
+ * paging); on arm64 0xffff0000_00000000 with 48-bit and 0xffff8000_...
+ * with 47-bit virtual addresses (16 KiB pages), 0xfff00000_00000000 with
+ * 52-bit ones, so the prefix is one digit shorter there.
+ */
+#ifdef __aarch64__
+#define KERNEL_VA_START		0xfff0000000000000ULL
+#define KERNEL_HEX_PREFIX	"fff"
+#else
+#define KERNEL_VA_START		0xffff800000000000ULL
+#define KERNEL_HEX_PREFIX	"ffff"
+#endif
+
+/*
+ * Whether @text holds something that looks like a kernel address
+ * (KERNEL_VA_START and up): a run of at least 12 hex digits starting with
+ * KERNEL_HEX_PREFIX, a decimal number that large, or a negative decimal
+ * number below -2^32 (kernel addresses printed with %ld are -2^52 ... -1;
  * nothing the driver reports is negative). The first such word goes to
  * @hit.
  */
 static bool has_kernel_pointer(const char *text, char *hit, size_t len)
 {
-	const unsigned long long kernel_start = 0xffff800000000000ULL;
+	const unsigned long long kernel_start = KERNEL_VA_START;
 	const char *p = text;
 
 	while (*p) {
@@ -324,7 +338,8 @@ static bool has_kernel_pointer(const char *text, char *hit, size_t len)
 			p++;
 			continue;
 		}
-		if (hex >= 12 && !strncasecmp(p, "ffff", 4))
+		if (hex >= 12 && !strncasecmp(p, KERNEL_HEX_PREFIX,
+					      strlen(KERNEL_HEX_PREFIX)))
 			found = true;
 		if (dec == hex) {
 			unsigned long long v;
@@ -396,6 +411,8 @@ TEST_F(security, kernel_pointer_scanner_self_check)
 
 	EXPECT_TRUE(has_kernel_pointer("x 0xffff888003a1c000\n", hit, 64));
 	EXPECT_TRUE(has_kernel_pointer("ffffffffc0a01000", hit, 64));
+	/* arm64's linear map with 48-bit virtual addresses. */
+	EXPECT_TRUE(has_kernel_pointer("pa 0xffff00000a1b2000", hit, 64));
 	EXPECT_TRUE(has_kernel_pointer("at 18446612682130751488.", hit, 64));
 	EXPECT_TRUE(has_kernel_pointer("val=-131387346239488", hit, 64));
 	EXPECT_FALSE(has_kernel_pointer("size: 67108864 (64 MiB)\n", hit, 64));
