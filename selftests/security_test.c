@@ -604,21 +604,25 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	if (device_size() < off + CG_LEN)
 		resize_dev(_metadata, fd, off + CG_LEN);
 	/*
-	 * /proc/cgroups lists the controllers the kernel was built with: the
-	 * Debian kernels have memcg, the small debug kernel has no cgroups.
+	 * Without /proc/cgroups the kernel has no cgroups at all (the small
+	 * debug kernel). Newer kernels list there only the controllers that
+	 * cgroup v1 has (7.3's proc_cgroupstats_show() skips those for which
+	 * cgroup1_subsys_absent(): memcg without CONFIG_MEMCG_V1, as in
+	 * Debian's 7.x), so memcg itself is looked up in cgroup2's
+	 * controllers.
 	 */
 	text = read_text_file("/proc/cgroups");
-	if (!text || !strstr(text, "\nmemory\t")) {
-		free(text);
-		SKIP(return, "kernel without CONFIG_MEMCG: nothing to charge to");
-	}
+	if (!text)
+		SKIP(return, "kernel without CONFIG_CGROUPS: nothing to charge to");
 	free(text);
 	cgroup2_root(_metadata, &self->cg);
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", self->cg.root);
 	text = read_text_file(path);
 	ASSERT_NE(NULL, text);
-	ASSERT_NE(NULL, strstr(text, "memory")) {
-		TH_LOG("no memory controller for cgroup2: %s", text);
+	if (!strstr(text, "memory")) {
+		free(text);
+		cgroup_cleanup(&self->cg);
+		SKIP(return, "kernel without CONFIG_MEMCG: no memory controller in cgroup2");
 	}
 	free(text);
 	snprintf(path, sizeof(path), "%s/cgroup.subtree_control",
