@@ -62,8 +62,9 @@ run: deps
 	@$(SCRIPTS)/vm-run --kernel $(KERNEL) --module-args "$(MODULE_ARGS)" \
 		--add $(BUILD)/userspace/mmapdemo-demo -- mmapdemo-demo
 
-# Every lint gate (scripts/lint), one OK/FAIL line each.
-lint:
+# Every lint gate (scripts/lint), one OK/FAIL line each; the test-table
+# gate reads the built selftests.
+lint: selftests
 	@KERNELS="$(KERNELS)" $(SCRIPTS)/lint
 
 # The host gates (lint, DKMS build) first: if one fails, no VM boots. Then

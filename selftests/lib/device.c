@@ -127,16 +127,24 @@ int device_write_pattern(int fd, size_t len, off_t off,
 	return device_write_pattern_from(fd, len, off, seed, 0);
 }
 
+/* @len bytes of the device at @off in a new buffer, or NULL. */
+static unsigned char *device_read_copy(int fd, size_t len, off_t off)
+{
+	unsigned char *buf = malloc(len);
+
+	if (buf && pread_all(fd, buf, len, off)) {
+		free(buf);
+		buf = NULL;
+	}
+	return buf;
+}
+
 long device_pattern_mismatch_from(int fd, size_t len, off_t off,
 				  uint64_t seed, uint64_t pos)
 {
-	unsigned char *buf = malloc(len);
-	long ret = -2;
+	unsigned char *buf = device_read_copy(fd, len, off);
+	long ret = buf ? pattern_mismatch_from(buf, len, seed, pos) : -2;
 
-	if (!buf)
-		return -2;
-	if (!pread_all(fd, buf, len, off))
-		ret = pattern_mismatch_from(buf, len, seed, pos);
 	free(buf);
 	return ret;
 }
@@ -150,14 +158,9 @@ long device_pattern_mismatch(int fd, size_t len, off_t off,
 long device_bytes_mismatch(int fd, off_t off, size_t len,
 			   unsigned char c)
 {
-	unsigned char *buf = malloc(len);
-	long ret = -2;
+	unsigned char *buf = device_read_copy(fd, len, off);
+	long ret = buf ? bytes_mismatch(buf, len, c) : -2;
 
-	if (!buf)
-		return -2;
-	memset(buf, c ^ 0xff, len);
-	if (!pread_all(fd, buf, len, off))
-		ret = bytes_mismatch(buf, len, c);
 	free(buf);
 	return ret;
 }

@@ -16,6 +16,12 @@
 #include "race.h"
 #include "sizes.h"
 
+/* What race_judge() makes of one word. */
+enum race_verdict { RACE_OK, RACE_TORN, RACE_BAD };
+
+/* Pages race_check_pread() reads in one call. */
+#define RACE_CHUNK_PAGES	64
+
 struct race_state *race_state_new(uint64_t nr_pages,
 				  unsigned int nr_writers,
 				  uint64_t salt)
@@ -197,9 +203,14 @@ void race_wait_progress(struct race_state *s, uint64_t stores,
 	}
 }
 
-int race_view_read(struct race_state *s,
-		   const struct race_view *view, uint64_t p,
-		   unsigned int w, uint64_t *v, int *err)
+/*
+ * Read writer w's word of page p through @view: 0, a signal number
+ * (mapping past the end of the device or unmapped), or -1 at the end of
+ * the device (pread() returned 0) or on error (*err = errno).
+ */
+static int race_view_read(struct race_state *s,
+			  const struct race_view *view, uint64_t p,
+			  unsigned int w, uint64_t *v, int *err)
 {
 	uint64_t off = race_word_off(s, p, w);
 	ssize_t n;
@@ -217,11 +228,11 @@ int race_view_read(struct race_state *s,
 	return -1;
 }
 
-enum race_verdict race_judge(struct race_state *s, uint64_t p,
-			     unsigned int w, uint64_t v,
-			     uint64_t bound, uint64_t last,
-			     uint64_t zfloor, enum race_rule rule,
-			     const char *where)
+static enum race_verdict race_judge(struct race_state *s, uint64_t p,
+				    unsigned int w, uint64_t v,
+				    uint64_t bound, uint64_t last,
+				    uint64_t zfloor, enum race_rule rule,
+				    const char *where)
 {
 	uint64_t seq, started;
 	bool must = rule != RACE_LIVE && last > zfloor;
@@ -265,9 +276,14 @@ enum race_verdict race_judge(struct race_state *s, uint64_t p,
 	return RACE_OK;
 }
 
-int race_check_word(struct race_state *s,
-		    const struct race_view *view, uint64_t p,
-		    unsigned int w, enum race_rule rule)
+/*
+ * Check writer w's word of page p through @view under @rule, reading it
+ * again while it is torn. Returns 0 (checked), a signal number or -1 (not
+ * readable: see race_view_read()), or -2 (failed: recorded).
+ */
+static int race_check_word(struct race_state *s,
+			   const struct race_view *view, uint64_t p,
+			   unsigned int w, enum race_rule rule)
 {
 	double torn_since = 0;
 	uint64_t bound, last, zfloor, v = 0;
@@ -308,10 +324,11 @@ int race_check_word(struct race_state *s,
 	}
 }
 
-long race_check_mapped(struct race_state *s,
-		       const struct race_view *view,
-		       uint64_t first, uint64_t end,
-		       enum race_rule rule)
+/* race_check_pages() through a mapping: word by word. */
+static long race_check_mapped(struct race_state *s,
+			      const struct race_view *view,
+			      uint64_t first, uint64_t end,
+			      enum race_rule rule)
 {
 	long skipped = 0;
 	unsigned int w;
@@ -333,10 +350,15 @@ long race_check_mapped(struct race_state *s,
 	return skipped;
 }
 
-long race_check_pread(struct race_state *s,
-		      const struct race_view *view,
-		      uint64_t first, uint64_t end,
-		      enum race_rule rule)
+/*
+ * race_check_pages() through pread(): RACE_CHUNK_PAGES pages per call, each
+ * word judged with what bound, last and zfloor were before the call; a
+ * torn word is read again on its own.
+ */
+static long race_check_pread(struct race_state *s,
+			     const struct race_view *view,
+			     uint64_t first, uint64_t end,
+			     enum race_rule rule)
 {
 	uint64_t meta[3][RACE_CHUNK_PAGES][RACE_MAX_WRITERS];
 	size_t psize = s->psize;

@@ -115,10 +115,6 @@ struct race_view {
 	const char *name;	/* for messages */
 };
 
-enum race_verdict { RACE_OK, RACE_TORN, RACE_BAD };
-
-#define RACE_CHUNK_PAGES	64
-
 /*
  * A reader checks its views in turn, under the live rule, until
  * stop_readers.
@@ -188,46 +184,6 @@ void *race_writer_fn(void *arg);
  */
 void race_wait_progress(struct race_state *s, uint64_t stores,
 			double timeout_s);
-
-/*
- * Read writer w's word of page p through @view: 0, a signal number
- * (mapping past the end of the device or unmapped), or -1 at the end of
- * the device (pread() returned 0) or on error (*err = errno).
- */
-int race_view_read(struct race_state *s,
-		   const struct race_view *view, uint64_t p,
-		   unsigned int w, uint64_t *v, int *err);
-
-enum race_verdict race_judge(struct race_state *s, uint64_t p,
-			     unsigned int w, uint64_t v,
-			     uint64_t bound, uint64_t last,
-			     uint64_t zfloor, enum race_rule rule,
-			     const char *where);
-
-/*
- * Check writer w's word of page p through @view under @rule, reading it
- * again while it is torn. Returns 0 (checked), a signal number or -1 (not
- * readable: see race_view_read()), or -2 (failed: recorded).
- */
-int race_check_word(struct race_state *s,
-		    const struct race_view *view, uint64_t p,
-		    unsigned int w, enum race_rule rule);
-
-/* race_check_pages() through a mapping: word by word. */
-long race_check_mapped(struct race_state *s,
-		       const struct race_view *view,
-		       uint64_t first, uint64_t end,
-		       enum race_rule rule);
-
-/*
- * race_check_pages() through pread(): RACE_CHUNK_PAGES pages per call, each
- * word judged with what bound, last and zfloor were before the call; a
- * torn word is read again on its own.
- */
-long race_check_pread(struct race_state *s,
-		      const struct race_view *view,
-		      uint64_t first, uint64_t end,
-		      enum race_rule rule);
 
 /*
  * Check every writer's word of pages [first, end) through @view under

@@ -39,6 +39,43 @@ uint64_t rnd(struct worker *w, uint64_t n)
 	return n ? splitmix64_next(&w->rng) % n : 0;
 }
 
+/* Pages one PMD maps: 512 with 4 KiB pages, 2048 with 16 KiB. */
+uint64_t pmd_pages(void)
+{
+	return pmd_bytes() / pg;
+}
+
+/*
+ * The end of the user address space, which no mapping's length may reach:
+ * the power of two above the top of the stack, which the kernel puts near
+ * that end (x86-64: 2^47; arm64: 2^48 with 48-bit virtual addresses, 2^47
+ * with 47-bit). Read once from /proc/self/maps; 2^47 if it has no stack.
+ */
+uint64_t user_space_end(void)
+{
+	static uint64_t end;
+	unsigned long long lo, hi, top = 0;
+	uint64_t p2 = 1ULL << 32;
+	char line[256];
+	FILE *f;
+
+	if (__atomic_load_n(&end, __ATOMIC_RELAXED))
+		return end;
+	f = fopen("/proc/self/maps", "r");
+	while (f && fgets(line, sizeof(line), f))
+		if (strstr(line, "[stack]") &&
+		    sscanf(line, "%llx-%llx", &lo, &hi) == 2)
+			top = hi;
+	if (f)
+		fclose(f);
+	if (!top)
+		top = 1ULL << 47;
+	while (p2 < top)
+		p2 <<= 1;
+	__atomic_store_n(&end, p2, __ATOMIC_RELAXED);
+	return p2;
+}
+
 bool chance(struct worker *w, unsigned int percent)
 {
 	return rnd(w, 100) < percent;
@@ -645,7 +682,8 @@ uint64_t expected_features(void)
 {
 	uint64_t f = MMAPDEMO_FEATURE_RESIZE | MMAPDEMO_FEATURE_PUNCH;
 
-	if (sh->folio_order == 9)
+	/* Folios as large as a PMD: 9 with 4 KiB pages, 11 with 16 KiB. */
+	if (sh->folio_order && sh->folio_order == (unsigned int)pmd_page_order())
 		f |= MMAPDEMO_FEATURE_PMD_MAPPING;
 	return f;
 }

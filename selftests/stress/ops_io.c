@@ -166,12 +166,13 @@ int build_iov(struct iovec *iov, uint8_t *p, uint64_t count,
 	return n;
 }
 
-void gen_rw(struct worker *w, struct op *op, bool write)
+/* A read or a write, as op->kind says. */
+void gen_rw(struct worker *w, struct op *op)
 {
+	bool write = op->kind == K_WRITE;
 	uint64_t count = pick_count(w);
 	uint64_t r = rnd(w, 100);
 
-	op->kind = write ? K_WRITE : K_READ;
 	op->a[0] = pick_fd(w, write ? want_writable : want_readable);
 	if (r < 30)
 		op->variant = RM_PLAIN;
@@ -330,6 +331,42 @@ void check_map_buffer(struct worker *w, const struct iobuf *b,
 	}
 }
 
+/*
+ * The buffer of a read or write (@write) of @count bytes and what it must
+ * fail with (rw_vfs_expect()); false: the operation is skipped.
+ */
+static bool rw_prepare(struct worker *w, struct op *op, uint64_t count,
+		       bool write, struct iobuf *b, int *expect, int *alt)
+{
+	resolve_buffer(w, op, count, !write, b);
+	if (b->skip || op->variant >= (write ? NR_WRITE_METHODS :
+					       NR_READ_METHODS)) {
+		op->skipped = 1;
+		return false;
+	}
+	*expect = rw_vfs_expect(w, op, write, alt);
+	return true;
+}
+
+/* How many of @count bytes at @pos are before the end of the device. */
+static uint64_t bytes_before_end(int64_t pos, uint64_t count)
+{
+	uint64_t size = cur_size();
+
+	return pos >= 0 && (uint64_t)pos < size ? umin(count, size - pos) : 0;
+}
+
+/* Whether a read or write returned from @lo to @hi bytes; else a finding. */
+static bool check_rw_count(struct worker *w, const char *what, ssize_t r,
+			   uint64_t lo, uint64_t hi)
+{
+	if ((uint64_t)r >= lo && (uint64_t)r <= hi)
+		return true;
+	finding(w, "%s returned %zd, expected %s%" PRIu64, what, r,
+		lo == hi ? "" : "at most ", hi);
+	return false;
+}
+
 void exec_read(struct worker *w, struct op *op)
 {
 	struct fd_slot *f = fd_at(w, op->a[0]);
@@ -341,17 +378,10 @@ void exec_read(struct worker *w, struct op *op)
 	char what[96];
 	ssize_t r;
 
-	resolve_buffer(w, op, count, true, &b);
-	if (b.skip || op->variant >= NR_READ_METHODS) {
-		op->skipped = 1;
+	if (!rw_prepare(w, op, count, false, &b, &expect, &alt))
 		return;
-	}
-	expect = rw_vfs_expect(w, op, false, &alt);
 	if (!expect && count) {
-		uint64_t size = cur_size();
-
-		n = pos >= 0 && (uint64_t)pos < size ?
-		    umin(count, size - pos) : 0;
+		n = bytes_before_end(pos, count);
 		if (n && b.valid >= n) {
 			lo = n;
 			hi = n;
@@ -389,11 +419,8 @@ void exec_read(struct worker *w, struct op *op)
 	}
 	if (!check_result(w, what, r, err, expect, alt) || r < 0)
 		return;
-	if ((uint64_t)r < lo || (uint64_t)r > hi) {
-		finding(w, "%s returned %zd, expected %s%" PRIu64, what, r,
-			lo == hi ? "" : "at most ", hi);
+	if (!check_rw_count(w, what, r, lo, hi))
 		return;
-	}
 	if (b.m) {
 		uint64_t i, done;
 
@@ -460,19 +487,12 @@ void exec_write(struct worker *w, struct op *op)
 	char what[96];
 	ssize_t r;
 
-	resolve_buffer(w, op, count, false, &b);
-	if (b.skip || op->variant >= NR_WRITE_METHODS) {
-		op->skipped = 1;
+	if (!rw_prepare(w, op, count, true, &b, &expect, &alt))
 		return;
-	}
-	expect = rw_vfs_expect(w, op, true, &alt);
 	if (op->variant == RM_FCNTL_APPEND && !expect)
 		expect = EINVAL;	/* O_APPEND set with fcntl() */
 	if (!expect && count) {
-		uint64_t size = cur_size();
-
-		n = pos >= 0 && (uint64_t)pos < size ?
-		    umin(count, size - pos) : 0;
+		n = bytes_before_end(pos, count);
 		if (!n) {
 			expect = ENOSPC;
 		} else if (b.valid >= n) {
@@ -544,11 +564,8 @@ void exec_write(struct worker *w, struct op *op)
 		 rw_method_name[op->variant], count, pos);
 	if (!check_result(w, what, r, errno, expect, alt) || r < 0)
 		return;
-	if ((uint64_t)r < lo || (uint64_t)r > hi) {
-		finding(w, "%s returned %zd, expected %s%" PRIu64, what, r,
-			lo == hi ? "" : "at most ", hi);
+	if (!check_rw_count(w, what, r, lo, hi))
 		return;
-	}
 	model_put(pos, src, r);
 	if ((uint64_t)r < hi)
 		adopt_written(w, pos + r, pos + hi, src + r);
@@ -653,9 +670,10 @@ void pick_ioctl_arg(struct worker *w, struct op *op, size_t size)
 
 /*
  * Where the ioctl argument of @size bytes goes; *acc: what the kernel
- * touching it meets (ACC_OK or a fault); NULL: skip the op.
+ * touching it meets (ACC_OK or a fault). A mapping's page that is not
+ * there marks the op skipped.
  */
-void *ioctl_arg(struct worker *w, const struct op *op, size_t size,
+void *ioctl_arg(struct worker *w, struct op *op, size_t size,
 		bool kernel_writes, int *acc, struct mapping **mp,
 		uint64_t *page)
 {
@@ -678,8 +696,10 @@ void *ioctl_arg(struct worker *w, const struct op *op, size_t size,
 	case ARG_MAP:
 		m = map_at(w, op->a[3] >> 32);
 		*page = op->a[3] & 0xffffffff;
-		if (!m || *page >= m->npages || op->a[4] + size > pg)
+		if (!m || *page >= m->npages || op->a[4] + size > pg) {
+			op->skipped = 1;
 			return NULL;
+		}
 		*mp = m;
 		*acc = expect_access(m, *page, kernel_writes);
 		return m->addr + *page * pg + op->a[4];
@@ -709,10 +729,8 @@ void exec_info(struct worker *w, struct op *op)
 	void *arg;
 
 	arg = ioctl_arg(w, op, sizeof(info), true, &acc, &m, &page);
-	if (!arg && op->a[2] == ARG_MAP) {
-		op->skipped = 1;
+	if (op->skipped)
 		return;
-	}
 	expect = !f || f->mode == FM_PATH ? EBADF : acc ? EFAULT : 0;
 	if (arg == w->buf)
 		memset(w->buf, 0xa5, sizeof(info));
@@ -801,8 +819,8 @@ uint64_t pick_size(struct worker *w)
 		return (1 + rnd(w, ap)) * pg;
 	if (r < 65)
 		return pg;
-	if (r < 80) {
-		uint64_t f = 512 * (1 + rnd(w, ap / 512));
+	if (r < 80) {	/* at a PMD boundary */
+		uint64_t f = pmd_pages() * (1 + rnd(w, ap / pmd_pages()));
 
 		return umin(f - 1 + rnd(w, 3), ap) * pg;
 	}
@@ -822,6 +840,20 @@ void gen_resize(struct worker *w, struct op *op)
 	pick_ioctl_arg(w, op, sizeof(struct mmapdemo_resize));
 }
 
+/*
+ * The errno of a request that changes the device (RESIZE, PUNCH) whose
+ * values the driver refuses with @values_errno (or 0), sent through @f
+ * with an argument the kernel meets @acc in: the fd is checked first,
+ * then the argument is copied, then its values are.
+ */
+static int change_request_errno(const struct fd_slot *f, int acc,
+				int values_errno)
+{
+	if (!f || f->mode == FM_PATH || !writable(f->mode))
+		return EBADF;
+	return acc ? EFAULT : values_errno;
+}
+
 void exec_resize(struct worker *w, struct op *op)
 {
 	struct fd_slot *f = fd_at(w, op->a[0]);
@@ -833,10 +865,8 @@ void exec_resize(struct worker *w, struct op *op)
 	void *arg;
 
 	arg = ioctl_arg(w, op, sizeof(req), false, &acc, &m, &page);
-	if (!arg && op->a[2] == ARG_MAP) {
-		op->skipped = 1;
+	if (op->skipped)
 		return;
-	}
 	switch (op->variant) {
 	case ZV_SAME:
 		req.size = old;
@@ -869,10 +899,7 @@ void exec_resize(struct worker *w, struct op *op)
 		op->skipped = 1;
 		return;
 	}
-	if (!f || f->mode == FM_PATH || !writable(f->mode))
-		expect = EBADF;	/* checked before the argument */
-	else if (acc)
-		expect = EFAULT;
+	expect = change_request_errno(f, acc, expect);
 	if (!place_request(w, op, arg, m, page, &req, sizeof(req)))
 		return;
 	r = ioctl(f ? f->fd : -1, MMAPDEMO_IOC_RESIZE, arg);
@@ -999,15 +1026,9 @@ void exec_punch(struct worker *w, struct op *op)
 	void *arg;
 
 	arg = ioctl_arg(w, op, sizeof(req), false, &acc, &m, &page);
-	if (!arg && op->a[2] == ARG_MAP) {
-		op->skipped = 1;
+	if (op->skipped)
 		return;
-	}
-	expect = punch_request(op, size, &req);
-	if (!f || f->mode == FM_PATH || !writable(f->mode))
-		expect = EBADF;
-	else if (acc)
-		expect = EFAULT;
+	expect = change_request_errno(f, acc, punch_request(op, size, &req));
 	if (!place_request(w, op, arg, m, page, &req, sizeof(req)))
 		return;
 	r = ioctl(f ? f->fd : -1, MMAPDEMO_IOC_PUNCH, arg);
@@ -1094,13 +1115,13 @@ void exec_ioctl_bad(struct worker *w, struct op *op)
 
 /* --- loads and stores through the mappings --- */
 
-void gen_map_access(struct worker *w, struct op *op, bool write)
+/* A load or a store (op->kind K_MAP_READ, K_MAP_WRITE). */
+void gen_map_access(struct worker *w, struct op *op)
 {
 	int slot = pick_map(w);
 	struct mapping *m = &w->maps[slot];
 	uint64_t first, n, boff;
 
-	op->kind = write ? K_MAP_WRITE : K_MAP_READ;
 	op->a[0] = slot;
 	first = rnd(w, m->npages);
 	/* Prefer pages of our own slice: those run in parallel. */
@@ -1120,8 +1141,9 @@ void gen_map_access(struct worker *w, struct op *op, bool write)
 	op->a[5] = splitmix64_next(&w->rng);
 }
 
-void exec_map_access(struct worker *w, struct op *op, bool write)
+void exec_map_access(struct worker *w, struct op *op)
 {
+	bool write = op->kind == K_MAP_WRITE;
 	struct mapping *m = map_at(w, op->a[0]);
 	uint64_t start = op->a[1] * pg + op->a[3], len = op->a[4];
 	uint64_t end = start + len, off, next;
@@ -1404,84 +1426,54 @@ bool needs_excl(struct worker *w, const struct op *op)
 	return false;
 }
 
+static void gen_verify(struct worker *w, struct op *op)
+{
+	op->kind = K_VERIFY;
+	op->variant = chance(w, 50) ? VV_FULL : VV_OWN;
+	op->a[0] = rnd(w, 1024);
+}
+
+/*
+ * What makes an operation of each kind up (the kinds workers pick; the
+ * others are made where they happen) and what runs it. Both find the
+ * kind in op->kind.
+ */
+static const struct {
+	void (*gen)(struct worker *w, struct op *op);
+	void (*exec)(struct worker *w, struct op *op);
+} kind_ops[NR_KINDS] = {
+	[K_OPEN] = { gen_open, exec_open },
+	[K_CLOSE] = { gen_close, exec_close },
+	[K_MMAP] = { gen_mmap, exec_mmap },
+	[K_MUNMAP] = { gen_munmap, exec_munmap },
+	[K_MREMAP] = { gen_mremap, exec_mremap },
+	[K_MPROTECT] = { gen_mprotect, exec_mprotect },
+	[K_MADVISE] = { gen_madvise, exec_madvise },
+	[K_MSYNC] = { gen_msync, exec_msync },
+	[K_MLOCK] = { gen_mlock, exec_mlock },
+	[K_FORK] = { gen_fork, exec_fork },
+	[K_READ] = { gen_rw, exec_read },
+	[K_WRITE] = { gen_rw, exec_write },
+	[K_LSEEK] = { gen_lseek, exec_lseek },
+	[K_INFO] = { gen_info, exec_info },
+	[K_RESIZE] = { gen_resize, exec_resize },
+	[K_PUNCH] = { gen_punch, exec_punch },
+	[K_IOCTL_BAD] = { gen_ioctl_bad, exec_ioctl_bad },
+	[K_MAP_READ] = { gen_map_access, exec_map_access },
+	[K_MAP_WRITE] = { gen_map_access, exec_map_access },
+	[K_VERIFY] = { gen_verify, exec_verify },
+	[K_EPOCH] = { NULL, exec_epoch },
+	[K_CLEANUP] = { NULL, exec_cleanup },
+	[K_FORK_END] = { NULL, exec_fork_end },
+	[K_CHILD_EXIT] = { NULL, exec_child_exit },
+};
+
 void exec_op(struct worker *w, struct op *op)
 {
-	switch (op->kind) {
-	case K_OPEN:
-		exec_open(w, op);
-		break;
-	case K_CLOSE:
-		exec_close(w, op);
-		break;
-	case K_MMAP:
-		exec_mmap(w, op);
-		break;
-	case K_MUNMAP:
-		exec_munmap(w, op);
-		break;
-	case K_MREMAP:
-		exec_mremap(w, op);
-		break;
-	case K_MPROTECT:
-		exec_mprotect(w, op);
-		break;
-	case K_MADVISE:
-		exec_madvise(w, op);
-		break;
-	case K_MSYNC:
-		exec_msync(w, op);
-		break;
-	case K_MLOCK:
-		exec_mlock(w, op);
-		break;
-	case K_FORK:
-		exec_fork(w, op);
-		break;
-	case K_READ:
-		exec_read(w, op);
-		break;
-	case K_WRITE:
-		exec_write(w, op);
-		break;
-	case K_LSEEK:
-		exec_lseek(w, op);
-		break;
-	case K_INFO:
-		exec_info(w, op);
-		break;
-	case K_RESIZE:
-		exec_resize(w, op);
-		break;
-	case K_PUNCH:
-		exec_punch(w, op);
-		break;
-	case K_IOCTL_BAD:
-		exec_ioctl_bad(w, op);
-		break;
-	case K_MAP_READ:
-		exec_map_access(w, op, false);
-		break;
-	case K_MAP_WRITE:
-		exec_map_access(w, op, true);
-		break;
-	case K_VERIFY:
-		exec_verify(w, op);
-		break;
-	case K_EPOCH:
-		exec_epoch(w, op);
-		break;
-	case K_CLEANUP:
-		exec_cleanup(w, op);
-		break;
-	case K_FORK_END:
-		exec_fork_end(w, op);
-		break;
-	case K_CHILD_EXIT:
-		exec_child_exit(w, op);
-		break;
-	default:
+	if (op->kind < NR_KINDS && kind_ops[op->kind].exec)
+		kind_ops[op->kind].exec(w, op);
+	else
 		op->skipped = 1;
-	}
 }
 
 /* Lock, log, execute, count. */
@@ -1564,65 +1556,8 @@ void gen_op(struct worker *w, struct op *op)
 		k = K_OPEN;
 	if (k == K_MMAP && free_map_slot(w) < 0 && chance(w, 85))
 		k = K_MUNMAP;	/* the table is full */
-	switch (k) {
-	case K_OPEN:
-		gen_open(w, op);
-		break;
-	case K_CLOSE:
-		gen_close(w, op);
-		break;
-	case K_MMAP:
-		gen_mmap(w, op);
-		break;
-	case K_MUNMAP:
-		gen_munmap(w, op);
-		break;
-	case K_MREMAP:
-		gen_mremap(w, op);
-		break;
-	case K_MPROTECT:
-		gen_mprotect(w, op);
-		break;
-	case K_MADVISE:
-		gen_madvise(w, op);
-		break;
-	case K_MSYNC:
-		gen_msync(w, op);
-		break;
-	case K_MLOCK:
-		gen_mlock(w, op);
-		break;
-	case K_FORK:
-		gen_fork(w, op);
-		break;
-	case K_READ:
-	case K_WRITE:
-		gen_rw(w, op, k == K_WRITE);
-		break;
-	case K_LSEEK:
-		gen_lseek(w, op);
-		break;
-	case K_INFO:
-		gen_info(w, op);
-		break;
-	case K_RESIZE:
-		gen_resize(w, op);
-		break;
-	case K_PUNCH:
-		gen_punch(w, op);
-		break;
-	case K_IOCTL_BAD:
-		gen_ioctl_bad(w, op);
-		break;
-	case K_MAP_READ:
-	case K_MAP_WRITE:
-		gen_map_access(w, op, k == K_MAP_WRITE);
-		break;
-	default:
-		op->kind = K_VERIFY;
-		op->variant = chance(w, 50) ? VV_FULL : VV_OWN;
-		op->a[0] = rnd(w, 1024);
-	}
+	op->kind = k;
+	kind_ops[k].gen(w, op);
 }
 
 void run_simple(struct worker *w, enum kind k, uint32_t variant,

@@ -20,8 +20,8 @@ uint64_t pick_page(struct worker *w)
 		return end > 4 ? end - 4 + rnd(w, 8) : rnd(w, 8);
 	if (r < 80)
 		return rnd(w, ap);
-	if (r < 88) {
-		uint64_t f = 512 * rnd(w, ap / 512 + 1);
+	if (r < 88) {	/* at a PMD boundary */
+		uint64_t f = pmd_pages() * rnd(w, ap / pmd_pages() + 1);
 
 		return f ? f - 1 + rnd(w, 2) : 0;
 	}
@@ -142,6 +142,54 @@ void pick_range(struct worker *w, const struct mapping *m,
 	}
 	*first = rnd(w, m->npages);
 	*n = 1 + rnd(w, umin(m->npages - *first, chance(w, 70) ? 8 : ~0UL));
+}
+
+/*
+ * A variant drawn with the weights @percent[variant] (out of 100; the
+ * last variant takes what the others leave).
+ */
+static unsigned int pick_variant(struct worker *w, const uint8_t *percent,
+				 unsigned int nr_variants)
+{
+	uint64_t r = rnd(w, 100);
+	unsigned int v;
+
+	for (v = 0; v + 1 < nr_variants && r >= percent[v]; v++)
+		r -= percent[v];
+	return v;
+}
+
+/*
+ * An operation of @kind on pages [a[1], a[1] + a[2]) of the mapping in
+ * slot a[0], of a variant drawn with the weights @percent. Returns that
+ * mapping.
+ */
+static struct mapping *gen_range_op(struct worker *w, struct op *op,
+				    int kind, const uint8_t *percent,
+				    unsigned int nr_variants)
+{
+	int slot = pick_map(w);
+
+	op->kind = kind;
+	op->a[0] = slot;
+	op->variant = pick_variant(w, percent, nr_variants);
+	pick_range(w, &w->maps[slot], &op->a[1], &op->a[2]);
+	return &w->maps[slot];
+}
+
+/*
+ * The mapping of a range operation, where pages [a[1], a[1] + a[2]) of
+ * it are there (and, unless @may_be_empty, at least one); NULL: skip it.
+ */
+static struct mapping *range_op_map(struct worker *w, const struct op *op,
+				    bool may_be_empty)
+{
+	struct mapping *m = map_at(w, op->a[0]);
+
+	if (!m || op->a[1] + op->a[2] > m->npages ||
+	    (!op->a[2] && !may_be_empty))
+		return NULL;
+	return m;
 }
 
 /* --- open, close --- */
@@ -283,7 +331,7 @@ int mmap_expect(struct fd_slot *f, uint64_t off, uint64_t len,
 		return EINVAL;
 	if (!alen)
 		return ENOMEM;
-	if (alen > USER_TOP - pg)
+	if (alen > user_space_end() - pg)
 		return ENOMEM;
 	if (pgoff > (ULONG_MAX - alen) / pg)
 		return EOVERFLOW;	/* file_mmap_ok() */
@@ -452,16 +500,20 @@ void exec_mmap(struct worker *w, struct op *op)
 
 enum { UV_WHOLE, UV_HEAD, UV_TAIL, UV_MIDDLE, UV_UNALIGNED, UV_LEN0 };
 
+static const uint8_t munmap_percent[] = {
+	[UV_WHOLE] = 50, [UV_HEAD] = 15, [UV_TAIL] = 15, [UV_MIDDLE] = 10,
+	[UV_UNALIGNED] = 5, [UV_LEN0] = 5,
+};
+
 void gen_munmap(struct worker *w, struct op *op)
 {
 	int slot = pick_map(w);
 	struct mapping *m = &w->maps[slot];
-	uint64_t r = rnd(w, 100);
 
 	op->kind = K_MUNMAP;
 	op->a[0] = slot;
-	op->variant = r < 50 ? UV_WHOLE : r < 65 ? UV_HEAD : r < 80 ? UV_TAIL :
-		      r < 90 ? UV_MIDDLE : r < 95 ? UV_UNALIGNED : UV_LEN0;
+	op->variant = pick_variant(w, munmap_percent,
+				   ARRAY_SIZE(munmap_percent));
 	if ((op->variant == UV_HEAD || op->variant == UV_TAIL) &&
 	    m->npages < 2)
 		op->variant = UV_WHOLE;
@@ -694,17 +746,17 @@ void exec_mremap(struct worker *w, struct op *op)
 
 enum { PV_WHOLE, PV_PART, PV_BAD_PROT, PV_UNALIGNED };
 
+static const uint8_t mprotect_percent[] = {
+	[PV_WHOLE] = 45, [PV_PART] = 45, [PV_BAD_PROT] = 5,
+	[PV_UNALIGNED] = 5,
+};
+
 void gen_mprotect(struct worker *w, struct op *op)
 {
-	int slot = pick_map(w);
-	struct mapping *m = &w->maps[slot];
-	uint64_t r = rnd(w, 100);
+	struct mapping *m = gen_range_op(w, op, K_MPROTECT, mprotect_percent,
+					 ARRAY_SIZE(mprotect_percent));
+	uint64_t r;
 
-	op->kind = K_MPROTECT;
-	op->a[0] = slot;
-	op->variant = r < 45 ? PV_WHOLE : r < 90 ? PV_PART :
-		      r < 95 ? PV_BAD_PROT : PV_UNALIGNED;
-	pick_range(w, m, &op->a[1], &op->a[2]);
 	if (op->variant == PV_WHOLE) {
 		op->a[1] = 0;
 		op->a[2] = m->npages;
@@ -716,13 +768,13 @@ void gen_mprotect(struct worker *w, struct op *op)
 
 void exec_mprotect(struct worker *w, struct op *op)
 {
-	struct mapping *m = map_at(w, op->a[0]);
+	struct mapping *m = range_op_map(w, op, false);
 	uint64_t first = op->a[1], n = op->a[2], i;
 	int prot = op->a[3], expect = 0, r;
 	char *addr;
 	bool changed = false;
 
-	if (!m || first + n > m->npages || !n) {
+	if (!m) {
 		op->skipped = 1;
 		return;
 	}
@@ -765,16 +817,15 @@ bool madvise_populates_write(const struct op *op)
 
 enum { AV_GOOD, AV_BAD_ADVICE, AV_UNALIGNED, AV_LEN0 };
 
+static const uint8_t madvise_percent[] = {
+	[AV_GOOD] = 88, [AV_BAD_ADVICE] = 5, [AV_UNALIGNED] = 4,
+	[AV_LEN0] = 3,
+};
+
 void gen_madvise(struct worker *w, struct op *op)
 {
-	int slot = pick_map(w);
-	uint64_t r = rnd(w, 100);
-
-	op->kind = K_MADVISE;
-	op->a[0] = slot;
-	op->variant = r < 88 ? AV_GOOD : r < 93 ? AV_BAD_ADVICE :
-		      r < 97 ? AV_UNALIGNED : AV_LEN0;
-	pick_range(w, &w->maps[slot], &op->a[1], &op->a[2]);
+	gen_range_op(w, op, K_MADVISE, madvise_percent,
+		     ARRAY_SIZE(madvise_percent));
 	op->a[3] = rnd(w, NR_ADVICES);
 }
 
@@ -826,13 +877,13 @@ int madvise_effect(struct mapping *m, uint64_t first, uint64_t n,
 
 void exec_madvise(struct worker *w, struct op *op)
 {
-	struct mapping *m = map_at(w, op->a[0]);
+	struct mapping *m = range_op_map(w, op, false);
 	uint64_t first = op->a[1], n = op->a[2];
 	int advice, expect, r;
 	char what[64], *addr;
 	size_t len;
 
-	if (!m || first + n > m->npages || !n || op->a[3] >= NR_ADVICES) {
+	if (!m || op->a[3] >= NR_ADVICES) {
 		op->skipped = 1;
 		return;
 	}
@@ -872,6 +923,11 @@ void exec_madvise(struct worker *w, struct op *op)
 
 enum { SV_GOOD, SV_SYNC_ASYNC, SV_BAD_FLAG, SV_UNALIGNED };
 
+static const uint8_t msync_percent[] = {
+	[SV_GOOD] = 85, [SV_SYNC_ASYNC] = 5, [SV_BAD_FLAG] = 5,
+	[SV_UNALIGNED] = 5,
+};
+
 static const int msync_flags[] = {
 	MS_SYNC, MS_ASYNC, MS_INVALIDATE, MS_SYNC | MS_INVALIDATE,
 	MS_ASYNC | MS_INVALIDATE,
@@ -879,14 +935,7 @@ static const int msync_flags[] = {
 
 void gen_msync(struct worker *w, struct op *op)
 {
-	int slot = pick_map(w);
-	uint64_t r = rnd(w, 100);
-
-	op->kind = K_MSYNC;
-	op->a[0] = slot;
-	op->variant = r < 85 ? SV_GOOD : r < 90 ? SV_SYNC_ASYNC :
-		      r < 95 ? SV_BAD_FLAG : SV_UNALIGNED;
-	pick_range(w, &w->maps[slot], &op->a[1], &op->a[2]);
+	gen_range_op(w, op, K_MSYNC, msync_percent, ARRAY_SIZE(msync_percent));
 	if (chance(w, 5))
 		op->a[2] = 0;
 	op->a[3] = rnd(w, ARRAY_SIZE(msync_flags));
@@ -894,13 +943,12 @@ void gen_msync(struct worker *w, struct op *op)
 
 void exec_msync(struct worker *w, struct op *op)
 {
-	struct mapping *m = map_at(w, op->a[0]);
+	struct mapping *m = range_op_map(w, op, true);
 	uint64_t first = op->a[1], n = op->a[2];
 	int flags, expect = 0, r;
 	char *addr;
 
-	if (!m || first + n > m->npages ||
-	    op->a[3] >= ARRAY_SIZE(msync_flags)) {
+	if (!m || op->a[3] >= ARRAY_SIZE(msync_flags)) {
 		op->skipped = 1;
 		return;
 	}
@@ -929,16 +977,14 @@ void exec_msync(struct worker *w, struct op *op)
 
 enum { LV_MLOCK, LV_MUNLOCK, LV_ONFAULT, LV_MLOCK2, LV_BAD_FLAGS };
 
+static const uint8_t mlock_percent[] = {
+	[LV_MLOCK] = 35, [LV_MUNLOCK] = 35, [LV_ONFAULT] = 15,
+	[LV_MLOCK2] = 10, [LV_BAD_FLAGS] = 5,
+};
+
 void gen_mlock(struct worker *w, struct op *op)
 {
-	int slot = pick_map(w);
-	uint64_t r = rnd(w, 100);
-
-	op->kind = K_MLOCK;
-	op->a[0] = slot;
-	op->variant = r < 35 ? LV_MLOCK : r < 70 ? LV_MUNLOCK :
-		      r < 85 ? LV_ONFAULT : r < 95 ? LV_MLOCK2 : LV_BAD_FLAGS;
-	pick_range(w, &w->maps[slot], &op->a[1], &op->a[2]);
+	gen_range_op(w, op, K_MLOCK, mlock_percent, ARRAY_SIZE(mlock_percent));
 }
 
 bool mlock_populates(const struct op *op)

@@ -71,7 +71,6 @@
 #define MAX_PIDS		(2 * MAX_WORKERS + 1)
 #define SHRINK_RING		65536
 #define MAX_SHOWN_FINDINGS	10
-#define USER_TOP		(1UL << 47)	/* x86-64 4-level TASK_SIZE */
 
 #define DEFAULT_OPS		15000
 #define DEFAULT_EPOCH_OPS	400	/* per worker */
@@ -258,6 +257,8 @@ static inline uint64_t umax(uint64_t a, uint64_t b)
 /* --- model.c --- */
 
 uint64_t default_arena(void);
+uint64_t user_space_end(void);
+uint64_t pmd_pages(void);
 uint64_t now_ns(void);
 uint64_t rnd(struct worker *w, uint64_t n);
 bool chance(struct worker *w, unsigned int percent);
@@ -378,7 +379,7 @@ bool buffer_overlaps(const struct iobuf *b, uint64_t count,
 		     int64_t pos, uint64_t n);
 int build_iov(struct iovec *iov, uint8_t *p, uint64_t count,
 	      uint64_t seed);
-void gen_rw(struct worker *w, struct op *op, bool write);
+void gen_rw(struct worker *w, struct op *op);
 int64_t rw_pos(struct worker *w, const struct op *op);
 bool rw_needs_excl(struct worker *w, const struct op *op);
 int rw_vfs_expect(struct worker *w, const struct op *op, bool write,
@@ -394,7 +395,7 @@ void exec_write(struct worker *w, struct op *op);
 void gen_lseek(struct worker *w, struct op *op);
 void exec_lseek(struct worker *w, struct op *op);
 void pick_ioctl_arg(struct worker *w, struct op *op, size_t size);
-void *ioctl_arg(struct worker *w, const struct op *op, size_t size,
+void *ioctl_arg(struct worker *w, struct op *op, size_t size,
 		bool kernel_writes, int *acc, struct mapping **mp,
 		uint64_t *page);
 void gen_info(struct worker *w, struct op *op);
@@ -412,8 +413,8 @@ bool punch_needs_excl(struct worker *w, const struct op *op);
 void exec_punch(struct worker *w, struct op *op);
 void gen_ioctl_bad(struct worker *w, struct op *op);
 void exec_ioctl_bad(struct worker *w, struct op *op);
-void gen_map_access(struct worker *w, struct op *op, bool write);
-void exec_map_access(struct worker *w, struct op *op, bool write);
+void gen_map_access(struct worker *w, struct op *op);
+void exec_map_access(struct worker *w, struct op *op);
 bool verify_mapping(struct worker *w, struct mapping *m, int slot,
 		    uint64_t phase);
 void exec_verify(struct worker *w, struct op *op);

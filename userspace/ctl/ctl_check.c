@@ -295,6 +295,18 @@ static void init(struct device_request *req, enum request_type type)
 	req->max_size = MAX;
 }
 
+/* That @rule explains @req, failed with @err, as @want (@what case @i). */
+static void check_explanation(const struct driver_rule *rule,
+			      const struct device_request *req, int err,
+			      const char *want, const char *what, size_t i)
+{
+	char text[512];
+
+	driver_rule_explain(rule, req, err, text, sizeof(text));
+	check(!strcmp(text, want), "%s case %zu: \"%s\", want \"%s\"", what, i,
+	      text, want);
+}
+
 static void check_rules(void)
 {
 	const struct driver_rule *before, *after;
@@ -322,13 +334,9 @@ static void check_rules(void)
 		check(before && before == after,
 		      "rule case %zu: before %p, after %p", i, (void *)before,
 		      (void *)after);
-		if (!before)
-			continue;
-		driver_rule_explain(before, &req, rule_cases[i].err, text,
-				    sizeof(text));
-		check(!strcmp(text, rule_cases[i].message),
-		      "rule case %zu: \"%s\", want \"%s\"", i, text,
-		      rule_cases[i].message);
+		if (before)
+			check_explanation(before, &req, rule_cases[i].err,
+					  rule_cases[i].message, "rule", i);
 	}
 
 	for (i = 0; i < ARRAY_SIZE(errno_cases); i++) {
@@ -341,13 +349,9 @@ static void check_rules(void)
 			continue;
 		}
 		check(after, "errno case %zu: no rule", i);
-		if (!after)
-			continue;
-		driver_rule_explain(after, &req, errno_cases[i].err, text,
-				    sizeof(text));
-		check(!strcmp(text, errno_cases[i].message),
-		      "errno case %zu: \"%s\", want \"%s\"", i, text,
-		      errno_cases[i].message);
+		if (after)
+			check_explanation(after, &req, errno_cases[i].err,
+					  errno_cases[i].message, "errno", i);
 	}
 
 	/* A small buffer gets a cut, terminated message. */

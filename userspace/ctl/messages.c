@@ -8,13 +8,19 @@
 
 #include "ctl.h"
 
+/* "mmapdemo-ctl: " and the message, without the end of the line. */
+static void print_message(const char *fmt, va_list ap)
+{
+	fputs(PROG_NAME ": ", stderr);
+	vfprintf(stderr, fmt, ap);
+}
+
 void error_msg(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(PROG_NAME ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_message(fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 }
@@ -23,9 +29,8 @@ int usage_error(const char *fmt, ...)
 {
 	va_list ap;
 
-	fputs(PROG_NAME ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	print_message(fmt, ap);
 	va_end(ap);
 	fputs("\nTry '" PROG_NAME " --help' for more information.\n", stderr);
 	return EXIT_USAGE;

@@ -47,6 +47,29 @@ static struct kmod_ctx *kmod_context(void)
 	return ctx;
 }
 
+/*
+ * A libkmod context and its handle of the module named mmapdemo (loaded
+ * or not), in *@ctx and *@mod; on failure a message that starts with
+ * @failure ("cannot unload mmapdemo"), and false.
+ */
+static bool mmapdemo_module_handle(const char *failure, struct kmod_ctx **ctx,
+				   struct kmod_module **mod)
+{
+	int err;
+
+	*mod = NULL;
+	*ctx = kmod_context();
+	if (!*ctx)
+		return false;
+	err = kmod_module_new_from_name(*ctx, MMAPDEMO_NAME, mod);
+	if (err < 0) {
+		error_msg("%s: %s", failure, strerror(-err));
+		kmod_unref(*ctx);
+		return false;
+	}
+	return true;
+}
+
 /* ---- load ----------------------------------------------------------- */
 
 /* The "NAME=VALUE" word of @options for parameter @name, or NULL. */
@@ -413,7 +436,7 @@ static void show_device_users(void)
 
 int cmd_unload(int argc, char **argv)
 {
-	struct kmod_module *mod = NULL;
+	struct kmod_module *mod;
 	struct kmod_ctx *ctx;
 	int status = EXIT_FAILURE;
 	int err;
@@ -422,14 +445,8 @@ int cmd_unload(int argc, char **argv)
 	if (argc > 1)
 		return usage_error("unload takes no arguments");
 
-	ctx = kmod_context();
-	if (!ctx)
+	if (!mmapdemo_module_handle("cannot unload mmapdemo", &ctx, &mod))
 		return EXIT_FAILURE;
-	err = kmod_module_new_from_name(ctx, MMAPDEMO_NAME, &mod);
-	if (err < 0) {
-		error_msg("cannot unload mmapdemo: %s", strerror(-err));
-		goto out;
-	}
 
 	if (kmod_module_get_initstate(mod) == -ENOENT) {
 		error_msg("cannot unload mmapdemo: not loaded");
@@ -586,10 +603,10 @@ static void print_status_json(const char *state, bool live,
 int cmd_status(int argc, char **argv)
 {
 	struct status_values sv = { .device_exists = false };
-	struct kmod_module *mod = NULL;
+	struct kmod_module *mod;
 	struct kmod_ctx *ctx;
 	int status = EXIT_FAILURE;
-	int err, state, ret;
+	int state, ret;
 	bool json;
 	size_t i;
 
@@ -597,14 +614,8 @@ int cmd_status(int argc, char **argv)
 	if (ret >= 0)
 		return ret;
 
-	ctx = kmod_context();
-	if (!ctx)
+	if (!mmapdemo_module_handle("cannot query mmapdemo", &ctx, &mod))
 		return EXIT_FAILURE;
-	err = kmod_module_new_from_name(ctx, MMAPDEMO_NAME, &mod);
-	if (err < 0) {
-		error_msg("cannot query mmapdemo: %s", strerror(-err));
-		goto out;
-	}
 
 	state = kmod_module_get_initstate(mod);
 	if (state == -ENOENT) {

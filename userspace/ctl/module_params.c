@@ -6,6 +6,7 @@
 #include <inttypes.h>
 #include <limits.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "ctl.h"
 
@@ -20,6 +21,8 @@ struct module_param {
 	int (*parse)(const char *text, uint64_t *value);
 	const char *value_name;		/* for --help */
 	const char *help;		/* one line */
+	/* whether the default is the PMD order (added to the help) */
+	bool pmd_order_default;
 	/* why a value was refused; NULL: parse_bytes_error() says it */
 	const char *expected;
 };
@@ -31,15 +34,45 @@ struct module_param {
  */
 static const struct module_param module_params[] = {
 	{ "size", parse_bytes, "BYTES",
-	  "device size, a page multiple (default 64M)", NULL },
+	  "device size, a page multiple (default 64M)", false, NULL },
 	{ "max_size", parse_bytes, "BYTES",
-	  "largest size resize accepts (default 1G or the RAM)", NULL },
+	  "largest size resize accepts (default 1G or the RAM)", false, NULL },
 	{ "folio_order", parse_folio_order, "N",
-	  "allocate in folios of 2^N pages (default 9: 2 MiB)",
+	  "allocate in folios of 2^N pages", true,
 	  "expected a small non-negative integer, e.g. folio_order=0" },
 };
 
 #define NR_MODULE_PARAMS ARRAY_SIZE(module_params)
+
+/*
+ * The bytes one PMD maps on the running kernel: hpage_pmd_size, or without
+ * THP what a page of 8-byte page table entries covers (2 MiB with 4 KiB
+ * pages, 32 MiB with 16 KiB).
+ */
+static uint64_t pmd_bytes(void)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), bytes;
+	char text[32];
+
+	if (!read_text_file("/sys/kernel/mm/transparent_hugepage/hpage_pmd_size",
+			    text, sizeof(text)) &&
+	    !parse_decimal(text, UINT64_MAX, &bytes) && bytes)
+		return bytes;
+	return page / 8 * page;
+}
+
+/* " (default 9: 2 MiB)": the PMD order and size of the running kernel. */
+static void print_pmd_order_default(FILE *out)
+{
+	uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE), pmd = pmd_bytes();
+	unsigned int order = 0;
+	char size[32];
+
+	while ((page << (order + 1)) <= pmd)
+		order++;
+	format_bytes(pmd, size, sizeof(size));
+	fprintf(out, " (default %u: %s)", order, size);
+}
 
 void print_module_params(FILE *out)
 {
@@ -50,7 +83,10 @@ void print_module_params(FILE *out)
 
 		snprintf(word, sizeof(word), "%s=%s", module_params[i].name,
 			 module_params[i].value_name);
-		fprintf(out, "  %-17s%s\n", word, module_params[i].help);
+		fprintf(out, "  %-17s%s", word, module_params[i].help);
+		if (module_params[i].pmd_order_default)
+			print_pmd_order_default(out);
+		fputc('\n', out);
 	}
 }
 
