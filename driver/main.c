@@ -19,14 +19,12 @@
 #include "uapi/mmapdemo.h"
 
 /*
- * 64 MiB is a whole number of PMDs on every kernel mmapdemo supports: 32
- * of 2 MiB with 4 KiB pages (x86-64, arm64), 2 of 32 MiB with 16 KiB pages
- * (arm64), so every folio of the default device can be PMD-mapped.
- * Kernels whose PMD is larger (64 KiB pages: 512 MiB) fail here.
+ * 64 MiB: a whole number of PMDs with 4 KiB pages (32 of 2 MiB) and with
+ * 16 KiB pages (2 of 32 MiB), so every folio of the default device can be
+ * PMD-mapped. Where a PMD is larger (64 KiB pages: 512 MiB), one PMD:
+ * memory is only allocated on first touch, so a larger size costs nothing.
  */
-#define MMAPDEMO_DEFAULT_SIZE	SZ_64M
-static_assert(IS_ALIGNED(MMAPDEMO_DEFAULT_SIZE, PMD_SIZE),
-	      "the default size must be a multiple of the PMD size");
+#define MMAPDEMO_DEFAULT_SIZE	ALIGN(SZ_64M, PMD_SIZE)
 
 static unsigned long device_size = MMAPDEMO_DEFAULT_SIZE;
 static unsigned long device_max_size;	/* 0: see mmapdemo_default_max_size() */
