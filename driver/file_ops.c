@@ -3,6 +3,7 @@
  * mmapdemo file operations: open, read/write/llseek and mmap placement,
  * and the address_space that all open files of the device share.
  */
+#include <linux/cacheflush.h>
 #include <linux/fs.h>
 #include <linux/fs_context.h>
 #include <linux/magic.h>
@@ -181,6 +182,13 @@ static ssize_t mmapdemo_write_iter(struct kiocb *iocb, struct iov_iter *from)
 		chunk = min(count, folio_size(folio) - offset);
 		copied = mmapdemo_copy_to_folio_atomic(folio, offset, chunk,
 						       from);
+		/*
+		 * Written through the kernel's mapping: where the instruction
+		 * cache is synced lazily (arm64), this makes the folio's next
+		 * executable mapping sync it (core-api/cachetlb.rst). A no-op
+		 * on x86-64.
+		 */
+		flush_dcache_folio(folio);
 		folio_unlock(folio);
 		folio_put(folio);
 

@@ -18,7 +18,17 @@
 #include "mmapdemo.h"
 #include "uapi/mmapdemo.h"
 
-static unsigned long device_size = SZ_64M;
+/*
+ * 64 MiB is a whole number of PMDs on every kernel mmapdemo supports: 32
+ * of 2 MiB with 4 KiB pages (x86-64, arm64), 2 of 32 MiB with 16 KiB pages
+ * (arm64), so every folio of the default device can be PMD-mapped.
+ * Kernels whose PMD is larger (64 KiB pages: 512 MiB) fail here.
+ */
+#define MMAPDEMO_DEFAULT_SIZE	SZ_64M
+static_assert(IS_ALIGNED(MMAPDEMO_DEFAULT_SIZE, PMD_SIZE),
+	      "the default size must be a multiple of the PMD size");
+
+static unsigned long device_size = MMAPDEMO_DEFAULT_SIZE;
 static unsigned long device_max_size;	/* 0: see mmapdemo_default_max_size() */
 static unsigned int device_folio_order = MMAPDEMO_MAX_FOLIO_ORDER;
 

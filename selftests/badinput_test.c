@@ -4,9 +4,12 @@
  *
  * Module parameters (`mmapdemo-ctl unload`, then `mmapdemo-ctl load -m
  * "$MMAPDEMO_KO" ARGS`): a bad value fails the load (exit 1, module not
- * loaded) and the kernel log has a line naming the reason. Valid edges
- * load: one page; 3 MiB with 2 MiB folios (the tail takes smaller folios,
- * nothing is allocated past the end); max_size equal to size. An unknown
+ * loaded) and the kernel log has a line naming the reason; a size that is
+ * not a page multiple names the page size (a 4 KiB multiple is not one
+ * where pages are 16 KiB). Valid edges load: one page; 1.5 PMDs with
+ * PMD-sized folios (3 MiB with 4 KiB pages, 48 MiB with 16 KiB; the tail
+ * takes smaller folios, nothing is allocated past the end); max_size equal
+ * to size. An unknown
  * parameter is ignored by the kernel's module loader (pinned).
  *
  * mmap() edges that errno_test, args_test, flags_test and signals_test do
@@ -132,19 +135,25 @@ static int kernel_load(const char *args)
 FIXTURE(module_param) {
 	bool changed;
 	int kmsg;
+	/* The variant's strings, or those made for this kernel's PMD order. */
+	const char *args, *reason, *ctl_says;
+	char args_buf[64], reason_buf[128], ctl_says_buf[128];
 };
 
 /*
  * @args: the bad input; @reason: what the driver's kernel log line says;
  * @ctl_status: mmapdemo-ctl's exit status: 1 when the kernel refused the
  * load, 2 (usage error) when the tool refused the value before loading;
- * @ctl_says: what its message on stderr contains.
+ * @ctl_says: what its message on stderr contains. @above_pmd_order: the
+ * input is folio_order one above this kernel's PMD order (9 with 4 KiB
+ * pages, 11 with 16 KiB), the strings are made from it.
  */
 FIXTURE_VARIANT(module_param) {
 	const char *args;
 	const char *reason;
 	int ctl_status;
 	const char *ctl_says;
+	bool above_pmd_order;
 };
 
 FIXTURE_VARIANT_ADD(module_param, size_0) {
@@ -203,11 +212,9 @@ FIXTURE_VARIANT_ADD(module_param, max_size_4097_unaligned) {
 	.ctl_says = "rejected parameter max_size=4097",
 };
 
-FIXTURE_VARIANT_ADD(module_param, folio_order_10_above_pmd_order) {
-	.args = "folio_order=10",
-	.reason = "folio_order=10: must be 0 ... ",
+FIXTURE_VARIANT_ADD(module_param, folio_order_above_pmd_order) {
 	.ctl_status = 1,
-	.ctl_says = "rejected parameter folio_order=10",
+	.above_pmd_order = true,
 };
 
 FIXTURE_VARIANT_ADD(module_param, folio_order_minus_1) {
@@ -234,6 +241,23 @@ FIXTURE_SETUP(module_param)
 		TH_LOG("the VM harness must export MMAPDEMO_KO");
 	}
 	ASSERT_TRUE(module_loaded());
+	self->args = variant->args;
+	self->reason = variant->reason;
+	self->ctl_says = variant->ctl_says;
+	if (variant->above_pmd_order) {
+		int order = pmd_page_order() + 1;
+
+		snprintf(self->args_buf, sizeof(self->args_buf),
+			 "folio_order=%d", order);
+		snprintf(self->reason_buf, sizeof(self->reason_buf),
+			 "folio_order=%d: must be 0 ... %d on this kernel",
+			 order, order - 1);
+		snprintf(self->ctl_says_buf, sizeof(self->ctl_says_buf),
+			 "rejected parameter folio_order=%d", order);
+		self->args = self->args_buf;
+		self->reason = self->reason_buf;
+		self->ctl_says = self->ctl_says_buf;
+	}
 	self->changed = true;
 	self->kmsg = kmsg_open_end();
 	ASSERT_LE(0, self->kmsg);
@@ -258,14 +282,14 @@ TEST_F(module_param, kernel_refuses_log_names_reason)
 {
 	char line[512], all[4096] = "";
 
-	EXPECT_EQ(-EINVAL, kernel_load(variant->args));
+	EXPECT_EQ(-EINVAL, kernel_load(self->args));
 	EXPECT_FALSE(module_loaded());
-	EXPECT_TRUE(kmsg_find(self->kmsg, variant->reason, line, sizeof(line),
+	EXPECT_TRUE(kmsg_find(self->kmsg, self->reason, line, sizeof(line),
 			      all, sizeof(all))) {
-		TH_LOG("no \"%s\" in the kernel log:\n%s", variant->reason,
+		TH_LOG("no \"%s\" in the kernel log:\n%s", self->reason,
 		       all);
 	}
-	TH_LOG("%s: kernel log: %s", variant->args, line);
+	TH_LOG("%s: kernel log: %s", self->args, line);
 }
 
 /*
@@ -278,21 +302,21 @@ TEST_F(module_param, ctl_load_fails)
 	char out[2048];
 	int status;
 
-	status = module_load(variant->args, out, sizeof(out));
+	status = module_load(self->args, out, sizeof(out));
 	EXPECT_TRUE(WIFEXITED(status) &&
 		    WEXITSTATUS(status) == variant->ctl_status) {
 		TH_LOG("status %#x, want exit %d", status, variant->ctl_status);
 	}
 	EXPECT_FALSE(module_loaded());
-	EXPECT_NE(NULL, strstr(out, variant->ctl_says)) {
-		TH_LOG("no \"%s\" in the message", variant->ctl_says);
+	EXPECT_NE(NULL, strstr(out, self->ctl_says)) {
+		TH_LOG("no \"%s\" in the message", self->ctl_says);
 	}
 	if (variant->ctl_status == 1) {
-		EXPECT_NE(NULL, strstr(out, variant->reason)) {
+		EXPECT_NE(NULL, strstr(out, self->reason)) {
 			TH_LOG("the kernel's reason is not shown");
 		}
 	}
-	TH_LOG("mmapdemo-ctl load %s: exit %d: %s", variant->args,
+	TH_LOG("mmapdemo-ctl load %s: exit %d: %s", self->args,
 	       WIFEXITED(status) ? WEXITSTATUS(status) : -1, out);
 }
 
@@ -334,14 +358,39 @@ static void load_edge(struct __test_metadata *_metadata, const char *extra)
 	ASSERT_TRUE(module_loaded());
 }
 
-TEST_F(module_edge, size_4K_one_page_works)
+/*
+ * A size of 1.25 pages (5 KiB with 4 KiB pages; with 16 KiB pages 20 KiB, a
+ * multiple of 4 KiB): refused, and the log line names the page size, so
+ * that a size written for 4 KiB pages explains itself on a 16 KiB kernel.
+ */
+TEST_F(module_edge, size_not_page_multiple_names_page_size)
+{
+	size_t pg = page_bytes(), size = pg + pg / 4;
+	char args[64], reason[128], line[512], all[4096] = "";
+
+	snprintf(args, sizeof(args), "size=%zu", size);
+	snprintf(reason, sizeof(reason),
+		 "size=%zu: must be a non-zero multiple of the page size (%zu)",
+		 size, pg);
+	EXPECT_EQ(-EINVAL, kernel_load(args));
+	EXPECT_FALSE(module_loaded());
+	EXPECT_TRUE(kmsg_find(self->kmsg, reason, line, sizeof(line), all,
+			      sizeof(all))) {
+		TH_LOG("no \"%s\" in the kernel log:\n%s", reason, all);
+	}
+	TH_LOG("%s: kernel log: %s", args, line);
+}
+
+/* One page: 4 KiB or 16 KiB, whatever this kernel's page is. */
+TEST_F(module_edge, size_one_page_works)
 {
 	size_t pg = page_bytes();
 	struct mmapdemo_info info;
-	char *map;
+	char args[64], *map;
 	int fd;
 
-	load_edge(_metadata, "size=4K");
+	snprintf(args, sizeof(args), "size=%zu", pg);
+	load_edge(_metadata, args);
 	EXPECT_EQ(pg, device_size());
 	EXPECT_EQ((long long)pg, module_param_read("size"));
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
@@ -361,30 +410,39 @@ TEST_F(module_edge, size_4K_one_page_works)
 	close(fd);
 }
 
-TEST_F(module_edge, size_3M_folio_order_9_tail_smaller_folios)
+/*
+ * 1.5 PMDs with PMD-order folios (size=3M folio_order=9 with 4 KiB pages,
+ * size=48M folio_order=11 with 16 KiB pages): one PMD-sized folio, then
+ * smaller ones for the tail.
+ */
+TEST_F(module_edge, size_pmd_and_a_half_tail_smaller_folios)
 {
-	size_t size = 3 * MIB, pg = page_bytes(), i;
+	size_t size = pmd_bytes() + pmd_bytes() / 2, pg = page_bytes(), i;
+	size_t len = 2 * pmd_bytes();
 	uint64_t seed = pattern_seed(__func__);
-	char *map;
+	char args[64], *map;
 	int fd;
 
-	load_edge(_metadata, "size=3M folio_order=9");
+	snprintf(args, sizeof(args), "size=%zu folio_order=%d", size,
+		 pmd_page_order());
+	load_edge(_metadata, args);
 	ASSERT_EQ(size, device_size());
-	ASSERT_EQ(9, device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER));
+	ASSERT_EQ(pmd_page_order(),
+		  device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER));
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	map = map_dev(_metadata, fd, 4 * MIB, PROT_READ | PROT_WRITE,
+	map = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		      MAP_SHARED, 0);
 	/* Every page, written one by one. */
 	for (i = 0; i < size; i += pg)
 		pattern_fill_from(map + i, pg, seed, i);
 	EXPECT_EQ(-1, device_pattern_mismatch(fd, size, 0, seed));
 	EXPECT_EQ(-1, pattern_mismatch(map, size, seed));
-	/* Nothing past the end: the last 1 MiB is not in a 2 MiB folio. */
+	/* Nothing past the end: the last half PMD is not in a huge folio. */
 	EXPECT_LE(device_allocated_bytes(), (long long)size);
 	EXPECT_EQ((long long)size, device_allocated_bytes());
 	EXPECT_EQ((long)(pmd_bytes() / KIB), smaps_kb(map, "FilePmdMapped"));
 	EXPECT_EQ(SIGBUS, guarded_read_signal(map + size));
-	munmap(map, 4 * MIB);
+	munmap(map, len);
 	close(fd);
 }
 

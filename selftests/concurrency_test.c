@@ -18,9 +18,10 @@
  * runs the race itself.
  *
  * Never-allocated pages: the fixture makes the device fresh (all of it
- * punched, see device_fresh()); the teardown puts back the size and
- * reloads the module if a failure left it unloaded. NR_ROUNDS rounds use
- * separate ranges to give the race more chances.
+ * punched, see device_fresh()), grown if NR_ROUNDS rounds do not fit
+ * (folios of 32 MiB with 16 KiB pages); the teardown puts back the size
+ * and reloads the module if a failure left it unloaded. NR_ROUNDS rounds
+ * use separate ranges to give the race more chances.
  */
 #include <endian.h>
 #include <errno.h>
@@ -181,9 +182,10 @@ FIXTURE(concurrency) {
 
 FIXTURE_SETUP(concurrency)
 {
-	size_t psize = page_bytes(), folio;
+	size_t psize = page_bytes(), folio, need;
+	struct mmapdemo_info info;
 
-	fresh_device(_metadata);
+	self->fd = device_fresh(_metadata);
 	folio = device_folio_bytes();
 	ASSERT_LT(0UL, folio);
 	/*
@@ -194,6 +196,11 @@ FIXTURE_SETUP(concurrency)
 	 */
 	self->base0 = folio >= 2 * psize ? 0 : folio;
 	self->stride = align_up(8 * MIB, 4 * folio);
+	/* Room for every round, if max_size allows: memory is lazy. */
+	need = self->base0 + (NR_ROUNDS - 1) * self->stride + 3 * folio;
+	info = info_of(_metadata, self->fd);
+	if (device_size() < need && need <= info.max_size)
+		resize_dev(_metadata, self->fd, need);
 	self->nr_rounds = NR_ROUNDS;
 	while (self->nr_rounds &&
 	       self->base0 + (self->nr_rounds - 1) * self->stride +
@@ -205,7 +212,6 @@ FIXTURE_SETUP(concurrency)
 		SKIP(return, "needs %zu KiB of device, it has %zu KiB",
 		     (size_t)(self->base0 + 3 * folio) / 1024,
 		     device_size() / 1024);
-	self->fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 }
 
 /*
@@ -214,7 +220,7 @@ FIXTURE_SETUP(concurrency)
  */
 FIXTURE_TEARDOWN_PARENT(concurrency)
 {
-	module_ensure_loaded();
+	module_restore(false);
 }
 
 /* allocated_bytes grew by exactly the touched range in whole folios. */

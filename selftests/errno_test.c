@@ -12,10 +12,11 @@
  * EAGAIN	MAP_LOCKED beyond RLIMIT_MEMLOCK without CAP_IPC_LOCK.
  * EPERM	PROT_EXEC from a node on a noexec mount.
  * EOVERFLOW	(not in seed 003, but the kernel's answer for an offset that
- *		overflows) offset -4096: file_mmap_ok() allows a char device
- *		offsets up to ULONG_MAX - len, so the largest page offset
- *		for a one-page mapping is -8192 (which maps; access is past
- *		the device end: SIGBUS), and -4096 fails with EOVERFLOW.
+ *		overflows) offset -1 page: file_mmap_ok() allows a char
+ *		device offsets up to ULONG_MAX - len, so the largest page
+ *		offset for a one-page mapping is -2 pages (which maps; access
+ *		is past the device end: SIGBUS), and -1 page fails with
+ *		EOVERFLOW (-4096 and -8192 with 4 KiB pages).
  *
  * Not testable with a device mapping:
  * ENFILE	mmap() of a device opens no file: the only struct file it
@@ -254,8 +255,8 @@ TEST_F(device, errno_enomem_length_beyond_address_space)
 
 /*
  * The child opens the device as root, then drops to nobody (setresuid
- * clears its capabilities, CAP_IPC_LOCK included) under a 64 KiB
- * RLIMIT_MEMLOCK.
+ * clears its capabilities, CAP_IPC_LOCK included) under an RLIMIT_MEMLOCK
+ * of 16 pages (64 KiB with 4 KiB pages): 4 pages fit, 1 MiB does not.
  */
 TEST_F(device, errno_eagain_locked_beyond_memlock)
 {
@@ -265,7 +266,7 @@ TEST_F(device, errno_eagain_locked_beyond_memlock)
 	int fd;
 
 	fd = self->fd;
-	pid = fork_unprivileged(64 * KIB);
+	pid = fork_unprivileged(16 * page_bytes());
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		void *p = mmap(NULL, big, PROT_READ, MAP_SHARED | MAP_LOCKED,
@@ -337,7 +338,7 @@ TEST_F(device, errno_eoverflow_offset)
 	/* The largest offset for one page still maps... */
 	ret = sys_mmap(NULL, pg, PROT_READ, MAP_SHARED, fd, -(2 * pg));
 	ASSERT_LT(0, ret) {
-		TH_LOG("mmap at offset -8192: %s", strerror(-ret));
+		TH_LOG("mmap at offset -%zu: %s", 2 * pg, strerror(-ret));
 	}
 	/* ...and, being far past the end of the device, gives SIGBUS. */
 	ASSERT_EQ(0, probe_access((void *)ret, ACCESS_READ, &r));

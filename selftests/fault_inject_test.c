@@ -17,7 +17,7 @@
  *   still works (it allocates nothing); nothing is allocated, the data that
  *   was there is intact, and the same pwrite() works after the window.
  * shrink_cut_fails_with_enomem_and_changes_nothing: (folio_order > 0) a
- *   RESIZE inside a huge folio needs 4 KiB copies of the pages that stay:
+ *   RESIZE inside a huge folio needs single-page copies of the pages that stay:
  *   in the window it fails with ENOMEM and nothing changes (size, memory,
  *   contents, PMD mappings); after it, the same RESIZE works.
  * shrink_and_punch_need_no_memory: a RESIZE at a folio boundary and a
@@ -365,7 +365,7 @@ TEST_F_TIMEOUT(fault_inject, shrink_and_punch_need_no_memory, 60)
 	window_open(_metadata, WINDOW_TIMES);
 	/* At a folio boundary: nothing to cut, nothing to copy. */
 	EXPECT_EQ(0, device_resize(fd, folio));
-	/* Zeroes part of a folio, or frees a 4 KiB one. */
+	/* Zeroes part of a folio, or frees a single-page one. */
 	EXPECT_EQ(0, device_punch(fd, 0, psize));
 	window_close(_metadata, WINDOW_TIMES);
 

@@ -22,6 +22,12 @@
  *   can grow down.
  * - MAP_ANONYMOUS ignores fd on Linux: passing the device fd gives an
  *   anonymous (zero-filled) mapping, not the device.
+ * - MAP_32BIT (0x40) exists on x86-64 only (arch/x86/include/uapi/asm/
+ *   mman.h; glibc defines it only there). Elsewhere, arm64 included,
+ *   include/linux/mman.h makes the kernel's MAP_32BIT 0, so bit 0x40 is
+ *   an unknown flag: ignored with MAP_SHARED and MAP_PRIVATE (the place
+ *   is not restricted), EOPNOTSUPP with MAP_SHARED_VALIDATE. On x86-64
+ *   MAP_SHARED_VALIDATE accepts it (LEGACY_MAP_MASK) and honours it.
  */
 #include <endian.h>
 #include <errno.h>
@@ -57,6 +63,11 @@
 #include "fixture.h"
 
 #define NR_PAGES	64
+/* MAP_32BIT's bit on x86-64; not defined by the C library elsewhere. */
+#define X86_MAP_32BIT_BIT	0x40
+#ifdef MAP_32BIT
+_Static_assert(MAP_32BIT == X86_MAP_32BIT_BIT, "MAP_32BIT is 0x40");
+#endif
 /* An extension flag bit that no kernel defines (yet). */
 #define MAP_UNKNOWN_FLAG	0x200000
 
@@ -334,7 +345,8 @@ TEST_F(device, flags_map_locked_unprivileged_within_rlimit)
 	int fd;
 
 	fd = self->fd;
-	pid = fork_unprivileged(64 * KIB);
+	/* 16 pages: room for the 4 (64 KiB with 4 KiB pages). */
+	pid = fork_unprivileged(16 * page_bytes());
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -414,12 +426,15 @@ TEST_F(device, flags_32bit_below_2g)
 	char *s, *p, *high;
 	int fd;
 
+#ifndef __x86_64__
+	SKIP(return, "MAP_32BIT is x86-64 only; flags_32bit_bit_validated_on_x86_only pins this kernel");
+#endif
 	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_32BIT, off);
+		    MAP_SHARED | X86_MAP_32BIT_BIT, off);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_32BIT, off);
+		    MAP_PRIVATE | X86_MAP_32BIT_BIT, off);
 	EXPECT_GE(limit, (unsigned long)s + len) {
 		TH_LOG("MAP_32BIT shared mapping at %p", s);
 	}
@@ -434,11 +449,54 @@ TEST_F(device, flags_32bit_below_2g)
 	/* "Ignored with MAP_FIXED": a fixed address above 2 GiB is used. */
 	high = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
 	ASSERT_LT(limit, (unsigned long)high);
-	p = mmap(high, len, PROT_READ, MAP_SHARED | MAP_FIXED | MAP_32BIT, fd,
-		 off);
+	p = mmap(high, len, PROT_READ, MAP_SHARED | MAP_FIXED | X86_MAP_32BIT_BIT,
+		 fd, off);
 	EXPECT_EQ(high, p);
 	munmap(high, len);
 	close(fd);
+}
+
+/*
+ * Bit 0x40 with MAP_SHARED_VALIDATE: on x86-64 it is MAP_32BIT, a known
+ * flag, and the mapping lands below 2 GiB; on every other architecture
+ * the kernel's MAP_32BIT is 0 and the bit unknown: EOPNOTSUPP. With
+ * MAP_SHARED and MAP_PRIVATE there it is ignored: the device is mapped.
+ */
+TEST_F(device, flags_32bit_bit_validated_on_x86_only)
+{
+	size_t len = 4 * page_bytes();
+	off_t off = region(_metadata, 9);
+	uint64_t seed = pattern_seed(__func__);
+	char *p;
+	int fd;
+
+	fd = self->fd;
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
+	p = mmap(NULL, len, PROT_READ, MAP_SHARED_VALIDATE | X86_MAP_32BIT_BIT,
+		 fd, off);
+#ifdef __x86_64__
+	TH_LOG("x86-64: bit 0x40 is MAP_32BIT, known to MAP_SHARED_VALIDATE");
+	ASSERT_NE(MAP_FAILED, p) {
+		TH_LOG("MAP_SHARED_VALIDATE | MAP_32BIT: %s", strerror(errno));
+	}
+	EXPECT_GE(2UL << 30, (unsigned long)p + len);
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+	munmap(p, len);
+#else
+	TH_LOG("not x86-64: the kernel's MAP_32BIT is 0, bit 0x40 is unknown");
+	EXPECT_EQ(MAP_FAILED, p);
+	EXPECT_EQ(EOPNOTSUPP, errno);
+	if (p != MAP_FAILED)
+		munmap(p, len);
+	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED | X86_MAP_32BIT_BIT,
+		    off);
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+	munmap(p, len);
+	p = map_dev(_metadata, fd, len, PROT_READ,
+		    MAP_PRIVATE | X86_MAP_32BIT_BIT, off);
+	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
+	munmap(p, len);
+#endif
 }
 
 /* Side by side: an anonymous private stack-like mapping works. */

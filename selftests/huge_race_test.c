@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
  * Races on huge folios: removing, cutting, unmapping and moving parts of
- * PMD-mapped 2 MiB folios while other threads access them, and forking
- * meanwhile.
+ * PMD-mapped folios (2 MiB with 4 KiB pages, 32 MiB with 16 KiB pages)
+ * while other threads access them, and forking meanwhile.
  *
- * With folio_order=9 the device's 2 MiB folios are mapped with one PMD
- * each; with folio_order=0 the same tests run on 4 KiB folios and PTEs
+ * With the PMD order as folio_order the device's folios are mapped with
+ * one PMD each; with folio_order=0 the same tests run on single pages and
+ * PTEs
  * (FilePmdMapped is then 0 throughout). Writers, words and the rules the
  * contents must obey are those of lib/race.h: a word is 0 or a
  * store that had not completed when a removal of its page started; a store
@@ -18,17 +19,19 @@
  * the mappings it inherited (some parts may be gone: a SIGSEGV or SIGBUS
  * there is fine), and exits. The forks race with everything below.
  *
- * huge_punch_while_pmd_mapped: PUNCH of whole 2 MiB folios, one after the
- *   other, while they are PMD-mapped and written; then, quiescent, the
- *   transitions FilePmdMapped 8 MiB -> 6 MiB (punch one) -> 8 MiB (touch).
+ * The region is four PMDs; sizes below are in PMDs.
+ *
+ * huge_punch_while_pmd_mapped: PUNCH of whole PMD-sized folios, one after
+ *   the other, while they are PMD-mapped and written; then, quiescent, the
+ *   transitions FilePmdMapped 4 -> 3 PMDs (punch one) -> 4 (touch).
  * huge_cut_while_pmd_mapped: RESIZE to a size inside a PMD-mapped folio
- *   (the driver replaces it by 4 KiB copies of the pages that stay) while
- *   it is written: past the end SIGBUS, below it nothing lost; then,
- *   quiescent, in a new mapping, FilePmdMapped 8 MiB -> 4 MiB (cut inside
- *   the third folio; the kept pages keep their contents) -> 6 MiB (grown
+ *   (the driver replaces it by single-page copies of the pages that stay)
+ *   while it is written: past the end SIGBUS, below it nothing lost; then,
+ *   quiescent, in a new mapping, FilePmdMapped 4 -> 2 PMDs (cut inside
+ *   the third folio; the kept pages keep their contents) -> 3 (grown
  *   back and touched: the cut range stays in small folios).
  * huge_partial_munmap_while_accessed: munmap() of pages inside the first
- *   PMD-mapped folio of a 4 MiB mapping while threads write the rest: the
+ *   PMD-mapped folio of a two-PMD mapping while threads write the rest: the
  *   hole raises SIGSEGV, the rest and the device keep every store, the
  *   second folio stays PMD-mapped, the VMA count grows by one.
  * huge_partial_mremap_while_accessed: mremap() moving pages from inside
@@ -79,8 +82,8 @@
 #include "race.h"
 #include "fixture.h"
 
-#define REGION		(8 * MIB)
-#define MAP_LEN		(4 * MIB)	/* munmap/mremap tests */
+#define REGION		(4 * pmd_bytes())
+#define MAP_LEN		(2 * pmd_bytes())	/* munmap/mremap tests */
 #define NR_WRITERS	3		/* 0, 1: mapping, 2: pwrite() */
 #define PUNCH_ROUNDS	12
 #define CUT_ROUNDS	8
@@ -345,7 +348,7 @@ TEST_F_TIMEOUT(huge_race, huge_punch_while_pmd_mapped, 120)
 		if (round >= 4 && now_s() > deadline)
 			break;
 		off = (uint64_t)(round % 4) * pmd_bytes();
-		snprintf(op, sizeof(op), "round %d: PUNCH %#llx+2M", round,
+		snprintf(op, sizeof(op), "round %d: PUNCH %#llx+PMD", round,
 			 (unsigned long long)off);
 		race_before_removal(r.s, done);
 		if (device_punch(r.fd, off, pmd_bytes())) {
@@ -434,8 +437,9 @@ TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 
 	/*
 	 * Quiescent: all huge; a cut inside the third folio takes its PMD
-	 * and keeps its first pages, as 4 KiB copies, with their contents.
-	 * In a new mapping: where a VMA once mapped 4 KiB pages (the copies
+	 * and keeps its first pages, as single-page copies, with their
+	 * contents. In a new mapping: where a VMA once mapped single pages
+	 * (the copies
 	 * of the cuts above) it keeps the page table, and the core maps even
 	 * a huge folio there with PTEs until the VMA goes away.
 	 */
@@ -445,7 +449,7 @@ TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 			MAP_SHARED, 0);
 	touch(r.map, REGION);
 	EXPECT_PMD_KB(r.map, REGION / KIB);
-	size = 2 * pmd_bytes() + MIB + 3 * ps;
+	size = 2 * pmd_bytes() + pmd_bytes() / 2 + 3 * ps;
 	kept = size - 2 * pmd_bytes();
 	ASSERT_EQ(0, device_write_pattern(r.fd, REGION, 0, r.s->salt));
 	ASSERT_EQ(0, device_resize(r.fd, size));
@@ -456,8 +460,9 @@ TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 	EXPECT_PMD_KB(r.map, 2 * pmd_bytes() / KIB);
 	EXPECT_EQ(SIGBUS, probe_signal(r.map + size, ACCESS_READ,
 				       &(struct access_result){ 0 }));
-	TH_LOG("cut at %#llx: %zu KiB kept as 4 KiB copies",
-	       (unsigned long long)size, kept / KIB);
+	TH_LOG("cut at %#llx: %zu KiB kept as copies of %llu KiB pages",
+	       (unsigned long long)size, kept / KIB,
+	       (unsigned long long)(ps / KIB));
 
 	/* Grown back: the cut folio's range stays in small folios. */
 	ASSERT_EQ(0, device_resize(r.fd, REGION));
@@ -586,7 +591,7 @@ static void split_run(struct __test_metadata *_metadata, bool move)
 		moved_first = first + sp.hole / ps;
 		dst = NULL;
 		if (move) {
-			/* A place for the moved pages, off the 2 MiB grid. */
+			/* A place for the moved pages, off the PMD grid. */
 			resv = mmap(NULL, 2 * pmd_bytes(), PROT_NONE,
 				    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 			ASSERT_NE(MAP_FAILED, resv);
@@ -669,8 +674,8 @@ static void split_run(struct __test_metadata *_metadata, bool move)
 	}
 	report(_metadata, s, round);
 	/*
-	 * Nothing was removed: all that the rounds touched (4 MiB at 0,
-	 * 2 MiB, 4 MiB, 0, ...) is still allocated.
+	 * Nothing was removed: all that the rounds touched (two PMDs at
+	 * offset 0, 1 PMD, 2 PMDs, 0, ...) is still allocated.
 	 */
 	EXPECT_EQ((long long)(MAP_LEN + (round < 3 ? round - 1 : 2) *
 			      pmd_bytes()),

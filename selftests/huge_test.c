@@ -2,12 +2,13 @@
 /*
  * Claim 19: huge (PMD) mappings of the device.
  *
- * With folio_order = PMD order (9 on x86-64) the driver allocates 2 MiB
- * folios and places mappings 2 MiB aligned (thp_get_unmapped_area), so a
- * MAP_SHARED mapping of a 2 MiB aligned offset is mapped with PMDs: smaps
- * FilePmdMapped equals the length, and the first touch of fresh pages
- * takes one fault per 2 MiB. Placed off the 2 MiB grid (MAP_FIXED), the
- * same pages can only be mapped with PTEs.
+ * With folio_order = PMD order (9 with 4 KiB pages, 11 with 16 KiB) the
+ * driver allocates PMD-sized folios (2 MiB, 32 MiB) and places mappings
+ * PMD aligned (thp_get_unmapped_area), so a MAP_SHARED mapping of a PMD
+ * aligned offset is mapped with PMDs: smaps FilePmdMapped equals the
+ * length, and the first touch of fresh pages takes one fault per PMD.
+ * Placed off the PMD grid (MAP_FIXED), the same pages can only be mapped
+ * with PTEs. The region is two PMDs (4 MiB or 64 MiB).
  *
  * With a smaller folio_order (0 in the run with folio_order=0) nothing is
  * PMD-mapped. The driver has no ->map_pages (no fault-around), so how many
@@ -66,7 +67,8 @@
 #include "kversion.h"
 #include "fixture.h"
 
-#define HUGE_LEN	(4 * MIB)
+/* Two PMDs: the device grows to hold them if it must. */
+#define HUGE_LEN	(2 * pmd_bytes())
 
 FIXTURE(huge) {
 	long long order;	/* folio_order */
@@ -83,18 +85,12 @@ FIXTURE(huge) {
 
 FIXTURE_SETUP(huge)
 {
-	long long off;
-
 	self->order = device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER);
 	ASSERT_LE(0, self->order);
 	self->pmd = self->order == pmd_page_order();
-	off = device_region(_metadata, HUGE_LEN);
-	if (off < 0)
-		SKIP(return, "the device (%zu KiB) is smaller than this test's region",
-		     device_size() / 1024);
-	self->off = off;
+	self->off = 0;
 	self->seed = pattern_seed(_metadata->name);
-	self->fd = device_fresh(_metadata);
+	self->fd = device_fresh_len(_metadata, HUGE_LEN);
 	TH_LOG("folio_order %lld (PMD order %d)", self->order, pmd_page_order());
 }
 
@@ -136,7 +132,7 @@ static void first_touch(struct __test_metadata *_metadata,
 }
 
 /*
- * mmap(NULL, 4 MiB) lands 2 MiB aligned with PMD-order folios, also when
+ * mmap(NULL, two PMDs) lands PMD aligned with PMD-order folios, also when
  * small anonymous mappings shift the free address space.
  */
 TEST_F_TIMEOUT(huge, huge_mmap_address_pmd_aligned, 60)
@@ -162,7 +158,7 @@ TEST_F_TIMEOUT(huge, huge_mmap_address_pmd_aligned, 60)
 		munmap(perturb[i], (i + 1) * psize);
 }
 
-/* A 2 MiB aligned mapping of PMD-order folios is mapped with PMDs. */
+/* A PMD aligned mapping of PMD-order folios is mapped with PMDs. */
 TEST_F_TIMEOUT(huge, huge_aligned_mapping_pmd_mapped, 60)
 {
 	if (!self->pmd)
@@ -172,7 +168,7 @@ TEST_F_TIMEOUT(huge, huge_aligned_mapping_pmd_mapped, 60)
 	EXPECT_EQ((long)(HUGE_LEN / KIB), self->pmd_kb);
 }
 
-/* ... and the first touch takes one fault per 2 MiB. */
+/* ... and the first touch takes one fault per PMD. */
 TEST_F_TIMEOUT(huge, huge_one_fault_per_pmd, 60)
 {
 	if (!self->pmd)
@@ -223,7 +219,7 @@ TEST_F_TIMEOUT(huge, huge_order4_one_fault_per_folio_since_6_18, 120)
 	self->args_changed = true;
 	fresh_module(_metadata, args);
 	ASSERT_EQ(SMALL_ORDER, device_attr_read(MMAPDEMO_ATTR_FOLIO_ORDER));
-	self->fd = device_fresh(_metadata);
+	self->fd = device_fresh_len(_metadata, HUGE_LEN);
 	first_touch(_metadata, self);
 	EXPECT_EQ(0, self->pmd_kb);
 	TH_LOG("kernel %s: one fault per %s expected (%s 6.18: %s)",
@@ -234,7 +230,7 @@ TEST_F_TIMEOUT(huge, huge_order4_one_fault_per_folio_since_6_18, 120)
 
 /*
  * Pins do_set_pmd() and finish_fault() of each kernel for a PMD-sized
- * folio under a 2 MiB aligned MAP_SHARED mapping that MADV_NOHUGEPAGE
+ * folio under a PMD aligned MAP_SHARED mapping that MADV_NOHUGEPAGE
  * marked VM_NOHUGEPAGE before the first touch:
  *
  * - 6.1: do_set_pmd() checks only that the VMA and the folio suit a PMD
@@ -308,7 +304,7 @@ TEST_F_TIMEOUT(huge, huge_first_touch_contents_correct, 60)
 }
 
 /*
- * After first_touch(), the same pages mapped one page off the 2 MiB grid
+ * After first_touch(), the same pages mapped one page off the PMD grid
  * (MAP_FIXED into a reservation) and read through: returns the mapping
  * and the faults that reading took.
  */
@@ -333,7 +329,7 @@ static char *read_unaligned(struct __test_metadata *_metadata,
 	return fixed;
 }
 
-/* Off the 2 MiB grid: PTEs only, one fault per page. */
+/* Off the PMD grid: PTEs only, one fault per page. */
 TEST_F_TIMEOUT(huge, huge_unaligned_mapping_pte_mapped, 60)
 {
 	long long faults;
@@ -346,7 +342,7 @@ TEST_F_TIMEOUT(huge, huge_unaligned_mapping_pte_mapped, 60)
 	EXPECT_EQ((long long)(HUGE_LEN / page_bytes()), faults);
 }
 
-/* Off the 2 MiB grid: the same data. */
+/* Off the PMD grid: the same data. */
 TEST_F_TIMEOUT(huge, huge_unaligned_mapping_same_data, 60)
 {
 	long long faults;

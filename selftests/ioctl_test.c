@@ -18,10 +18,12 @@
  *   file, like ftruncate() (EBADF on O_RDONLY), INFO does not.
  *
  * 32-bit callers: every structure has the same layout for i386 and
- * x86-64 (explicit padding, 8-byte multiples, pinned below) and the
- * driver's .compat_ioctl is compat_ptr_ioctl, which only converts the
- * pointer. Calling it from a 32-bit process is out of scope here: the
- * build machine has no 32-bit libc (-m32 cannot link).
+ * x86-64, and for 32-bit Arm (EABI) and arm64 (explicit padding, 8-byte
+ * multiples, pinned below; the asserts hold for both LP64 ABIs, x86-64 and
+ * arm64, whose _IOC encodings are the generic ones), and the driver's
+ * .compat_ioctl is compat_ptr_ioctl, which only converts the pointer.
+ * Calling it from a 32-bit process is out of scope here: the build machine
+ * has no 32-bit libc (-m32 cannot link).
  *
  * Each test owns a fresh device (device_fresh()); those that allocate and
  * punch work at its start. RESIZE calls that are

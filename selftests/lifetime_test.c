@@ -19,7 +19,8 @@
  * allocated_bytes within 64 KiB (6.1 and 6.12, folio_order 9 and 0; the
  * rest of the idle VM allocates or frees a few pages meanwhile). The
  * tolerance, 1 MiB plus 1/64 of the device's memory (< 2 MiB for 64 MiB),
- * absorbs that noise but not the leak of a single 2 MiB folio.
+ * absorbs that noise but not the leak of a single PMD-sized folio (2 MiB;
+ * 32 MiB with 16 KiB pages).
  *
  * Each test builds its own situation from the loaded module. The fixture
  * teardown (in the parent, so it also runs after a crash) reloads the

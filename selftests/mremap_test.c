@@ -17,9 +17,9 @@
  *   failed mremap() (MREMAP_DONTUNMAP: EINVAL; old_len 0, which would
  *   duplicate a shared mapping: EFAULT like any growth) counts nothing.
  *
- * Every test starts from a filled 4 MiB MAP_SHARED mapping, and has a
- * 2 MiB aligned stretch of free address space reserved as the target of
- * a move.
+ * Every test starts from a filled MAP_SHARED mapping of two PMDs (4 MiB,
+ * or 64 MiB with 16 KiB pages), and has a PMD aligned stretch of free
+ * address space reserved as the target of a move.
  */
 #include <endian.h>
 #include <errno.h>
@@ -63,7 +63,7 @@ FIXTURE(mremap) {
 	size_t map_len;		/* its length now; 0 once it is unmapped */
 	char *resv;		/* the reserved PROT_NONE range */
 	size_t resv_len;
-	char *target;		/* 2 MiB aligned, inside resv */
+	char *target;		/* PMD aligned, inside resv */
 	long long vmas0;	/* `vmas` before the mmap() */
 	uint64_t seed;		/* the mapping's contents */
 };
@@ -78,8 +78,8 @@ FIXTURE_SETUP(mremap)
 		     device_size() / 1024);
 	self->off = off;
 	self->len = 2 * pmd_bytes();
-	/* Cutting inside the first 2 MiB. */
-	self->new_len = MIB + 3 * page_bytes();
+	/* Cutting inside the first PMD. */
+	self->new_len = pmd_bytes() / 2 + 3 * page_bytes();
 	/* Unique per test and run: no earlier test's data can pass. */
 	self->seed = pattern_seed(_metadata->name);
 	self->vmas0 = device_attr_read(MMAPDEMO_ATTR_VMAS);
@@ -89,7 +89,7 @@ FIXTURE_SETUP(mremap)
 	self->map_len = self->len;
 	pattern_fill_from(self->map, self->len, self->seed, self->off);
 
-	/* A 2 MiB aligned target (PMDs move whole when folio_order=9). */
+	/* A PMD aligned target (PMDs move whole with PMD-order folios). */
 	self->resv_len = self->len + pmd_bytes();
 	self->resv = mmap(NULL, self->resv_len, PROT_NONE,
 			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -182,7 +182,7 @@ TEST_F(mremap, mremap_moved_mapping_writes_device)
 					      seed, self->off));
 }
 
-/* Shrink in place, cutting inside the first 2 MiB: the head is intact. */
+/* Shrink in place, cutting inside the first PMD: the head is intact. */
 TEST_F(mremap, mremap_shrink_keeps_head)
 {
 	shrink(_metadata, self);

@@ -40,7 +40,7 @@
 #include "pattern.h"
 #include "fixture.h"
 
-/* A 2 MiB MAP_SHARED mapping of the test's region. */
+/* A MAP_SHARED mapping of one PMD (2 MiB, or 32 MiB with 16 KiB pages). */
 FIXTURE(mapping) {
 	int fd;
 	off_t off;

@@ -10,7 +10,7 @@
  *   each edge, also where an edge falls inside a huge folio.
  * - Folios lying wholly inside the range are freed: allocated_bytes
  *   drops by exactly their size.
- * - A range inside a huge folio (folio_order=9) cannot free it: that part
+ * - A range inside a PMD-sized folio (folio_order = PMD order) cannot free it: that part
  *   is zeroed in place and allocated_bytes stays; the PMD that mapped the
  *   folio is zapped, and one fault maps the whole folio again. With
  *   folio_order=0 each page is a folio, and the same punch frees them.
@@ -26,7 +26,10 @@
  *   end there is nothing to do.
  *
  * Each test starts from a fresh device (device_fresh(): all of it punched,
- * nothing allocated) and works at OFF. The
+ * nothing allocated) and works at OFF, on LEN bytes: four PMDs, one PMD
+ * into the device (8 MiB at 2 MiB with 4 KiB pages, 128 MiB at 32 MiB with
+ * 16 KiB pages; the device grows to hold them). Hole edges are fractions
+ * of a PMD, so they fall inside huge folios on every page size. The
  * teardown checks that the size did not change and leaves the module
  * loaded with the run's arguments.
  */
@@ -63,8 +66,8 @@
 #include "module.h"
 #include "fixture.h"
 
-#define OFF	(8 * MIB)
-#define LEN	(8 * MIB)
+#define OFF	pmd_bytes()
+#define LEN	(4 * pmd_bytes())
 
 FIXTURE(punch) {
 	size_t size;	/* a punch must not change it */
@@ -72,7 +75,7 @@ FIXTURE(punch) {
 
 FIXTURE_SETUP(punch)
 {
-	fresh_device(_metadata);
+	close(device_fresh_len(_metadata, OFF + LEN));
 	self->size = device_size();
 }
 
@@ -107,7 +110,7 @@ static long long refaults(size_t len)
 
 TEST_F(punch, punch_range_reads_zeros_in_read_and_shared_mappings)
 {
-	size_t hole = OFF + 2 * MIB, hole_len = 4 * MIB;
+	size_t hole = OFF + pmd_bytes(), hole_len = 2 * pmd_bytes();
 	uint64_t seed = pattern_seed(__func__);
 	long long f0, f1;
 	char *map;
@@ -140,13 +143,14 @@ TEST_F(punch, punch_range_reads_zeros_in_read_and_shared_mappings)
 
 /*
  * A range whose edges are one page into a folio and one page before the
- * end of another (with folio_order=9 both are inside huge folios): the
+ * end of another (with PMD-order folios both are inside huge folios): the
  * bytes right next to the edges are intact, through read() and a mapping.
  */
 TEST_F(punch, punch_data_outside_intact)
 {
 	size_t pg = page_bytes();
-	size_t hole = OFF + MIB + pg, hole_end = OFF + 5 * MIB - pg;
+	size_t hole = OFF + pmd_bytes() / 2 + pg;
+	size_t hole_end = OFF + 2 * pmd_bytes() + pmd_bytes() / 2 - pg;
 	uint64_t seed = pattern_seed(__func__);
 	char *map;
 	int fd;
@@ -173,7 +177,8 @@ TEST_F(punch, punch_data_outside_intact)
 
 TEST_F(punch, punch_frees_whole_folios)
 {
-	size_t folio = device_folio_bytes(), hole = OFF + MIB, hole_len = 6 * MIB;
+	size_t folio = device_folio_bytes(), hole = OFF + pmd_bytes() / 2;
+	size_t hole_len = 3 * pmd_bytes();
 	uint64_t seed = pattern_seed(__func__);
 	long long before, whole;
 	char *map;
@@ -201,14 +206,14 @@ TEST_F(punch, punch_frees_whole_folios)
 }
 
 /*
- * 4 pages in the middle of a 2 MiB folio that one PMD maps. With
- * folio_order=9: zeroed in place, nothing freed, the PMD zapped; one
+ * 4 pages in the middle of a PMD-sized folio that one PMD maps. With
+ * the PMD order: zeroed in place, nothing freed, the PMD zapped; one
  * fault maps the whole folio with a PMD again. With folio_order=0: the
  * 4 pages are freed and refault one by one.
  */
 TEST_F(punch, punch_inside_huge_folio_zeroes_in_place)
 {
-	size_t pg = page_bytes(), hole = OFF + 64 * KIB, hole_len = 4 * pg;
+	size_t pg = page_bytes(), hole = OFF + pmd_bytes() / 2, hole_len = 4 * pg;
 	uint64_t seed = pattern_seed(__func__);
 	bool pmd = folio_order_is_pmd();
 	long pmd_kb = pmd ? (long)(pmd_bytes() / KIB) : 0;
@@ -255,7 +260,7 @@ TEST_F(punch, punch_inside_huge_folio_zeroes_in_place)
  */
 TEST_F(punch, punch_keeps_private_cow_copies)
 {
-	size_t pg = page_bytes(), cow = MIB, cow_len = 2 * pg;
+	size_t pg = page_bytes(), cow = pmd_bytes() / 2, cow_len = 2 * pg;
 	uint64_t seed = pattern_seed(__func__), cow_seed = seed ^ 0xc0;
 	char *priv, *shared;
 	int fd;
@@ -363,7 +368,7 @@ TEST_F(punch, punch_past_end_is_noop)
 					     size - 2 * pg));
 	before = device_allocated_bytes();
 
-	EXPECT_EQ(0, device_punch(fd, size, 4 * MIB));
+	EXPECT_EQ(0, device_punch(fd, size, 2 * pmd_bytes()));
 	EXPECT_EQ(0, device_punch(fd, size + (1ULL << 30), pg));
 	EXPECT_EQ(0, device_punch(fd, 1ULL << 62, pg));
 	/* The highest range that does not wrap: it ends at 2^64 - 1 page. */

@@ -3,8 +3,9 @@
  * Races that must be proven safe: faults and writes racing PUNCH and
  * RESIZE on the same pages.
  *
- * The device is resized to REGION (8 MiB: four 2 MiB folios with
- * folio_order=9, 2048 pages with folio_order=0). Four writers store into
+ * The device is resized to REGION, four PMDs (8 MiB: four 2 MiB folios
+ * with PMD-order folios and 4 KiB pages, 2048 pages with folio_order=0;
+ * 128 MiB, four 32 MiB folios, with 16 KiB pages). Four writers store into
  * every page all the time, each into its own word (see
  * lib/race.h): one thread of the test through a shared mapping,
  * one with pwrite(), and one thread in each of two forked processes, each
@@ -12,7 +13,7 @@
  * process checks every word through its mapping (and the test's reader also
  * with pread()) the whole time.
  *
- * Meanwhile the controller punches (whole 2 MiB folios, ranges crossing
+ * Meanwhile the controller punches (whole PMD-sized folios, ranges crossing
  * folios at odd pages, single pages, everything) or shrinks the device
  * (inside a folio, at a folio boundary, to one page) and grows it back.
  * The claims, each checked after every ioctl returns, and all the time by
@@ -80,7 +81,7 @@
 #include "race.h"
 #include "fixture.h"
 
-#define REGION		(8 * MIB)
+#define REGION		(4 * pmd_bytes())
 #define NR_CHILDREN	2
 /* 0: the test's mapping, 1: the test's pwrite(), 2...: the children. */
 #define NR_WRITERS	(2 + NR_CHILDREN)
@@ -185,8 +186,8 @@ static void check_below(struct controller *c, uint64_t size, const char *op)
 }
 
 /*
- * PUNCH kind @k of round @r, within [0, region): whole 2 MiB chunks,
- * ranges crossing a 2 MiB boundary at odd pages, single pages, the head of
+ * PUNCH kind @k of round @r, within [0, region): whole PMD-sized chunks,
+ * ranges crossing a PMD boundary at odd pages, single pages, the head of
  * a chunk, and everything (reaching past the end).
  */
 static void punch_range(struct controller *c, int r, int k, uint64_t *off,
@@ -202,7 +203,7 @@ static void punch_range(struct controller *c, int r, int k, uint64_t *off,
 		break;
 	case 1:
 		*off = (uint64_t)(r / NR_KINDS) % (chunks - 1) * pmd_bytes() +
-		       MIB + ((r * 7) % 61 + 1) * ps;
+		       pmd_bytes() / 2 + ((r * 7) % 61 + 1) * ps;
 		*len = pmd_bytes() + ((r * 13) % 67 + 1) * ps;
 		break;
 	case 2:
@@ -226,7 +227,7 @@ static uint64_t shrink_size(struct controller *c, int r, int k)
 	uint64_t ps = c->s->psize;
 
 	switch (k) {
-	case 0:	/* inside the third 2 MiB folio */
+	case 0:	/* inside the third PMD-sized folio */
 		return 3 * pmd_bytes() - ((r * 5) % 500 + 1) * ps;
 	case 1:	/* at a folio boundary */
 		return 2 * pmd_bytes();

@@ -15,8 +15,8 @@
  *   it mapped.
  * - Growing again exposes zeros, never the old data: through pread() and
  *   through mappings made before the shrink.
- * - An end inside a huge folio (folio_order=9, a size that is not a
- *   multiple of 2 MiB) cuts that folio: the data below is kept, beyond
+ * - An end inside a huge folio (PMD-order folios, a size that is not a
+ *   multiple of the PMD size) cuts that folio: the data below is kept, beyond
  *   is SIGBUS, and no PMD maps past the end any more. With folio_order=0
  *   the same checks hold page by page.
  * - Sizes of 0, not page multiples, or above max_size are EINVAL and
@@ -26,7 +26,8 @@
  *   the value the module was loaded with.
  *
  * Every test starts from a fresh device (device_fresh(): all of it
- * punched, nothing allocated). The teardown, in the parent so
+ * punched, nothing allocated) at least WORK_LEN long; layouts are in PMDs
+ * (2 MiB with 4 KiB pages, 32 MiB with 16 KiB pages). The teardown, in the parent so
  * that it also runs after a crash, resizes the device back to the size
  * it was loaded with (other programs expect it) or reloads the module.
  */
@@ -65,8 +66,11 @@
 #include "module.h"
 #include "fixture.h"
 
-/* The tests work in [0, WORK_LEN) of the device. */
-#define WORK_LEN	(32 * MIB)
+/*
+ * The tests work in [0, WORK_LEN) of the device: 32 MiB, at least four
+ * PMDs (128 MiB with 16 KiB pages; the device grows to hold it).
+ */
+#define WORK_LEN	align_up(32 * MIB, 4 * pmd_bytes())
 
 FIXTURE(resize) {
 	size_t module_param_size;	/* the size to come back to */
@@ -74,12 +78,13 @@ FIXTURE(resize) {
 
 FIXTURE_SETUP(resize)
 {
-	fresh_device(_metadata);
+	int fd = device_fresh(_metadata);
+
 	self->module_param_size = module_param_size();
 	ASSERT_EQ(self->module_param_size, device_size());
 	if (device_size() < WORK_LEN)
-		SKIP(return, "the device (%zu KiB) is smaller than %lu KiB",
-		     device_size() / KIB, WORK_LEN / KIB);
+		resize_dev(_metadata, fd, WORK_LEN);
+	close(fd);
 }
 
 FIXTURE_TEARDOWN_PARENT(resize)
@@ -148,7 +153,8 @@ static void expect_sigbus_here(struct __test_metadata *_metadata, void *addr,
 
 TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 {
-	size_t pg = page_bytes(), len = 8 * MIB, end = 4 * MIB;
+	size_t pg = page_bytes(), pmd = pmd_bytes();
+	size_t len = 4 * pmd, end = 2 * pmd;
 	uint64_t seed = pattern_seed(__func__);
 	int ready[2], go[2], fd;
 	char *shared, *priv, c;
@@ -163,7 +169,7 @@ TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 	touch_read(shared, len);
 	/* Private: device pages mapped read-only, and one COW copy. */
 	touch_read(priv, len);
-	memset(priv + 6 * MIB, 0x6c, pg);
+	memset(priv + 3 * pmd, 0x6c, pg);
 
 	ASSERT_EQ(0, pipe(ready));
 	ASSERT_EQ(0, pipe(go));
@@ -172,7 +178,7 @@ TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 	if (pid == 0) {
 		close(ready[0]);
 		close(go[1]);
-		second_opener(ready[1], go[0], len, end, 5 * MIB, seed);
+		second_opener(ready[1], go[0], len, end, end + pmd / 2, seed);
 	}
 	close(ready[1]);
 	close(go[0]);
@@ -183,10 +189,11 @@ TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 	ASSERT_EQ(1, write(go[1], &c, 1));
 
 	expect_sigbus_here(_metadata, shared + end, "shared, first page past the end");
-	expect_sigbus_here(_metadata, shared + 6 * MIB, "shared, 6 MiB");
+	expect_sigbus_here(_metadata, shared + 3 * pmd, "shared, third PMD");
 	EXPECT_EQ(SIGBUS, guarded_write_signal(shared + len - 1));
-	expect_sigbus_here(_metadata, priv + 6 * MIB, "private copy-on-write copy");
-	expect_sigbus_here(_metadata, priv + 7 * MIB, "private, device page");
+	expect_sigbus_here(_metadata, priv + 3 * pmd, "private copy-on-write copy");
+	expect_sigbus_here(_metadata, priv + 3 * pmd + pmd / 2,
+			   "private, device page");
 
 	/* The second process: 0 when all its checks passed. */
 	EXPECT_EQ(0, wait_exit_code(pid));
@@ -199,7 +206,8 @@ TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 
 TEST_F(resize, resize_shrink_keeps_data_below_end)
 {
-	size_t pg = page_bytes(), len = 8 * MIB, end = 4 * MIB;
+	size_t pg = page_bytes(), pmd = pmd_bytes();
+	size_t len = 4 * pmd, end = 2 * pmd, cow = pmd / 2;
 	uint64_t seed = pattern_seed(__func__), cow_seed = seed ^ 0xc0;
 	char *shared, *priv, byte = 0x11;
 	int fd;
@@ -213,16 +221,16 @@ TEST_F(resize, resize_shrink_keeps_data_below_end)
 	touch_read(shared, len);
 	touch_read(priv, len);
 	/* A private copy of a page below the new end. */
-	pattern_fill(priv + MIB, pg, cow_seed);
+	pattern_fill(priv + cow, pg, cow_seed);
 
 	resize_dev(_metadata, fd, end);
 
 	EXPECT_EQ(-1, pattern_mismatch(shared, end, seed));
 	EXPECT_EQ(-1, device_pattern_mismatch(fd, end, 0, seed));
-	EXPECT_EQ(-1, pattern_mismatch(priv, MIB, seed));
-	EXPECT_EQ(-1, pattern_mismatch(priv + MIB, pg, cow_seed));
-	EXPECT_EQ(-1, pattern_mismatch_from(priv + MIB + pg, end - MIB - pg,
-					    seed, MIB + pg));
+	EXPECT_EQ(-1, pattern_mismatch(priv, cow, seed));
+	EXPECT_EQ(-1, pattern_mismatch(priv + cow, pg, cow_seed));
+	EXPECT_EQ(-1, pattern_mismatch_from(priv + cow + pg, end - cow - pg,
+					    seed, cow + pg));
 	/* Nothing to read at the end. */
 	EXPECT_EQ(0, pread(fd, &byte, 1, end));
 	EXPECT_EQ(1, pread(fd, &byte, 1, end - 1));
@@ -241,7 +249,7 @@ TEST_F(resize, resize_shrink_keeps_data_below_end)
  */
 TEST_F_TIMEOUT(resize, resize_shrink_frees_memory, 60)
 {
-	size_t len = WORK_LEN, end = 6 * MIB;
+	size_t len = WORK_LEN, end = 3 * pmd_bytes();
 	uint64_t seed = pattern_seed(__func__);
 	long long before, after, freed = 0, want, tol;
 	char *shared, *priv;
@@ -280,7 +288,8 @@ TEST_F_TIMEOUT(resize, resize_shrink_frees_memory, 60)
 
 TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
 {
-	size_t pg = page_bytes(), len = 16 * MIB, end = 4 * MIB;
+	size_t pg = page_bytes(), pmd = pmd_bytes();
+	size_t len = 4 * pmd, end = 2 * pmd;
 	uint64_t seed = pattern_seed(__func__);
 	size_t size = device_size();
 	char *shared, *priv;
@@ -295,7 +304,7 @@ TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
 		       MAP_PRIVATE, 0);
 	touch_read(shared, len);
 	touch_read(priv, len);
-	pattern_fill(priv + 10 * MIB, pg, seed ^ 0xc0);
+	pattern_fill(priv + 3 * pmd, pg, seed ^ 0xc0);
 
 	resize_dev(_metadata, fd, end);
 	resize_dev(_metadata, fd, size);
@@ -314,8 +323,9 @@ TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
 }
 
 /*
- * The new end inside the second 2 MiB folio: 3 MiB + 1 page. With
- * folio_order=9 the huge folio [2 MiB, 4 MiB) straddles it and is cut:
+ * The new end inside the second PMD-sized folio: 1.5 PMDs + 1 page (3 MiB
+ * + 4 KiB, or 48 MiB + 16 KiB). With PMD-order folios the second folio
+ * straddles it and is cut:
  * its pages below the end are kept (as single pages) and stay the
  * device's memory; the rest is gone. A mapping that had both folios
  * PMD-mapped keeps a PMD for the first one only. With folio_order=0 the
@@ -323,7 +333,8 @@ TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
  */
 TEST_F_TIMEOUT(resize, resize_shrink_inside_huge_folio, 60)
 {
-	size_t pg = page_bytes(), len = 4 * MIB, end = 3 * MIB + pg;
+	size_t pg = page_bytes(), len = 2 * pmd_bytes();
+	size_t end = pmd_bytes() + pmd_bytes() / 2 + pg;
 	uint64_t seed = pattern_seed(__func__), seed2 = seed ^ 0x2;
 	bool pmd = folio_order_is_pmd();
 	size_t size = device_size();

@@ -8,8 +8,8 @@
  * For each size and repetition, every backend is measured in turn, so slow
  * drift of the machine spreads over all of them alike:
  *
- *   first_write  write one word per 4 KiB page of a new mapping of pages
- *                that were never allocated
+ *   first_write  write one word per page (4 or 16 KiB) of a new mapping of
+ *                pages that were never allocated
  *   retouch      the same, through a new mapping of the pages allocated by
  *                first_write (munmap, mmap again); only for backends whose
  *                pages outlive a mapping
@@ -34,6 +34,11 @@
  * it is freed with MMAPDEMO_IOC_PUNCH (untimed), or, with a driver that has
  * no ioctls, by reloading the module with mmapdemo-ctl and the run's
  * arguments ($MMAPDEMO_KO, $MMAPDEMO_MODULE_ARGS).
+ *
+ * Page, PMD and hugetlb page sizes are the running system's (sysconf(),
+ * hpage_pmd_size, /proc/meminfo Hugepagesize): 4 KiB, 2 MiB and 2 MiB on
+ * x86-64; 16 KiB, 32 MiB and 32 MiB on arm64 with 16 KiB pages. Sizes
+ * must be multiples of the PMD and hugetlb page sizes.
  *
  * Output: a table per metric on stdout, then the results as one JSON
  * document between marker lines. A target that is missed is reported, not
@@ -66,7 +71,7 @@
 
 #define PROG_NAME	"mmapdemo-bench"
 #define MIB		(1024UL * 1024UL)
-#define HUGE_SIZE	(2 * MIB)	/* PMD and hugetlb page size */
+#define PMD_SIZE_FILE	"/sys/kernel/mm/transparent_hugepage/hpage_pmd_size"
 #define CHUNK_SIZE	MIB		/* read()/write()/memcpy unit */
 #define SAMPLE_MIN	(16 * MIB)	/* bytes touched or copied per sample */
 #define MAX_SIZES	16
@@ -170,6 +175,8 @@ static struct metric metrics[NR_METRICS] = {
 /* ---- run state ---------------------------------------------------------- */
 
 static size_t page_size;
+static size_t pmd_size;		/* what one PMD maps */
+static size_t hugetlb_size;	/* the default hugetlb page size */
 static size_t sizes[MAX_SIZES];	/* bytes */
 static unsigned int nr_sizes;
 static unsigned int reps = 5;
@@ -481,12 +488,12 @@ static void reserve_hugepages(size_t bytes)
 
 	saved_nr_hugepages = read_ull(NR_HUGEPAGES);
 	atexit(restore_hugepages);
-	want = saved_nr_hugepages + bytes / HUGE_SIZE;
+	want = saved_nr_hugepages + bytes / hugetlb_size;
 	write_ull(NR_HUGEPAGES, want);
 	got = read_ull(NR_HUGEPAGES);
 	if (got < want)
-		die("could reserve only %llu of %llu 2 MiB huge pages (" NR_HUGEPAGES ")",
-		    got, want);
+		die("could reserve only %llu of %llu huge pages of %zu KiB (" NR_HUGEPAGES ")",
+		    got, want, hugetlb_size / 1024);
 }
 
 /* ---- samples ------------------------------------------------------------- */
@@ -929,7 +936,7 @@ static void compute_targets(void)
 			pmd_ratio = r;
 		/* The first write must split exactly one PMD. */
 		if (pc->pmd_after_write_kib !=
-		    pc->pmd_after_read_kib - (long)(HUGE_SIZE / 1024))
+		    pc->pmd_after_read_kib - (long)(pmd_size / 1024))
 			pmd_ok = false;
 	}
 	add_target("MAP_PRIVATE read-only: share PMD mapped (smaps FilePmdMapped)",
@@ -1067,8 +1074,10 @@ static void print_json(double elapsed)
 	json_file_string("/sys/kernel/mm/transparent_hugepage/enabled");
 	printf(",\n  \"thp_shmem_enabled\": ");
 	json_file_string("/sys/kernel/mm/transparent_hugepage/shmem_enabled");
-	printf(",\n  \"page_size\": %zu,\n  \"chunk_size\": %lu,\n",
-	       page_size, CHUNK_SIZE);
+	printf(",\n  \"page_size\": %zu,\n  \"pmd_size\": %zu,\n",
+	       page_size, pmd_size);
+	printf("  \"hugetlb_size\": %zu,\n  \"chunk_size\": %lu,\n",
+	       hugetlb_size, CHUNK_SIZE);
 	printf("  \"reps\": %u,\n  \"elapsed_s\": %.1f,\n", reps, elapsed);
 	printf("  \"sizes_mib\": [");
 	for (i = 0; i < nr_sizes; i++)
@@ -1141,7 +1150,9 @@ static void usage(FILE *f, int status)
 {
 	fprintf(f,
 		"usage: " PROG_NAME " [-s MIB[,MIB...]] [-r REPS] [-t DIR] [-q]\n"
-		"  -s  mapping sizes in MiB, multiples of 2 (default 2,8,32,128)\n"
+		"  -s  mapping sizes in MiB, multiples of the PMD and hugetlb page\n"
+		"      sizes (default: 1, 4, 16 and 64 of them, up to 1 GiB:\n"
+		"      2,8,32,128 with 4 KiB pages, 32,128,512 with 16 KiB pages)\n"
 		"  -r  repetitions per measurement, median reported (default 5)\n"
 		"  -t  tmpfs directory for the tmpfs file (default /tmp)\n"
 		"  -q  no progress on stderr\n"
@@ -1150,6 +1161,39 @@ static void usage(FILE *f, int status)
 		"ioctls, the module reloaded: $MMAPDEMO_KO, $MMAPDEMO_MODULE_ARGS).\n"
 		"Needs root (hugetlb pool).\n");
 	exit(status);
+}
+
+/*
+ * The running system's sizes: a page, what one PMD maps (without THP, what
+ * a page of page table entries covers) and the default hugetlb page.
+ */
+static void system_sizes(void)
+{
+	char line[128];
+	FILE *f;
+
+	page_size = sysconf(_SC_PAGESIZE);
+	if (!access(PMD_SIZE_FILE, F_OK))
+		pmd_size = read_ull(PMD_SIZE_FILE);
+	else
+		pmd_size = page_size / 8 * page_size;
+	hugetlb_size = pmd_size;
+	f = fopen("/proc/meminfo", "r");
+	if (!f)
+		die("cannot open /proc/meminfo: %s", strerror(errno));
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long kib;
+
+		if (sscanf(line, "Hugepagesize: %llu kB", &kib) == 1)
+			hugetlb_size = kib * 1024;
+	}
+	fclose(f);
+}
+
+/* What every size must be a multiple of: the PMD and the hugetlb page. */
+static size_t unit_size(void)
+{
+	return pmd_size > hugetlb_size ? pmd_size : hugetlb_size;
 }
 
 static void parse_sizes(const char *arg)
@@ -1163,9 +1207,10 @@ static void parse_sizes(const char *arg)
 	     tok = strtok_r(NULL, ",", &save)) {
 		unsigned long mib = strtoul(tok, &end, 10);
 
-		if (end == tok || *end || !mib || mib % 2 || mib > 65536)
-			die("-s: '%s' is not a size in MiB that is a multiple of 2",
-			    tok);
+		if (end == tok || *end || !mib || mib > 65536 ||
+		    mib * MIB % unit_size())
+			die("-s: '%s' is not a size in MiB that is a multiple of %zu MiB (PMD and hugetlb page size)",
+			    tok, unit_size() / MIB);
 		if (nr_sizes == MAX_SIZES)
 			die("-s: at most %d sizes", MAX_SIZES);
 		if (nr_sizes && mib * MIB <= sizes[nr_sizes - 1])
@@ -1175,6 +1220,17 @@ static void parse_sizes(const char *arg)
 	free(copy);
 	if (!nr_sizes)
 		die("-s: no sizes");
+}
+
+/* 1, 4, 16 and 64 units (2, 8, 32, 128 MiB on x86-64), up to 1 GiB. */
+static void default_sizes(void)
+{
+	size_t unit = unit_size();
+	unsigned int i;
+
+	nr_sizes = 0;
+	for (i = 0; i < 4 && (unit << 2 * i) <= 1024 * MIB; i++)
+		sizes[nr_sizes++] = unit << 2 * i;
 }
 
 static void setup_metrics(void)
@@ -1229,8 +1285,8 @@ int main(int argc, char **argv)
 	double t0 = now_s();
 	int opt;
 
-	page_size = sysconf(_SC_PAGESIZE);
-	parse_sizes("2,8,32,128");
+	system_sizes();
+	default_sizes();
 	while ((opt = getopt(argc, argv, "s:r:t:qh")) != -1) {
 		switch (opt) {
 		case 's':

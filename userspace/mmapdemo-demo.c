@@ -30,6 +30,7 @@
 
 #include "mmapdemo.h"
 #include "attr.h"
+#include "sizes.h"
 
 #define WAIT_TIMEOUT_MS		10000	/* per wait for another process */
 #define WATCHDOG_SECONDS	120	/* whole run, as a last resort */
@@ -826,6 +827,8 @@ static void intro(int fd, const struct counters *start)
 	       "Its sysfs directory %s shows:\n"
 	       "  size=%lld  device size in bytes (lseek(SEEK_END) says %lld)\n"
 	       "  folio_order=%lld  pages are allocated 2^%lld at a time (%lld KiB)\n"
+	       "      (here a page is %zu KiB and one PMD maps %zu KiB: 2^%d pages;\n"
+	       "      folios of that order are mapped with one PMD each)\n"
 	       "  faults=%lld  calls of .fault since the module was loaded\n"
 	       "  allocated_bytes=%lld  backing memory allocated so far\n"
 	       "  vmas=%lld  mappings (VMAs) of the device alive right now\n",
@@ -833,6 +836,7 @@ static void intro(int fd, const struct counters *start)
 	       (long long)lseek(fd, 0, SEEK_END), order, order,
 	       order >= 0 && order < 32 ? (long long)(page_size << order) / 1024
 					: -1,
+	       page_size / 1024, pmd_bytes() / 1024, pmd_page_order(),
 	       start->faults, start->allocated_bytes, start->vmas);
 }
 

@@ -114,6 +114,22 @@ static inline int device_fresh(struct __test_metadata *_metadata)
 }
 
 /*
+ * device_fresh(), at least @len bytes long: a layout counted in PMDs needs
+ * more than the default 64 MiB where a PMD maps 32 MiB (16 KiB pages). The
+ * device grows by RESIZE (zeros, nothing allocated); the fixture's
+ * teardown (module_restore()) puts its size back.
+ */
+static inline int device_fresh_len(struct __test_metadata *_metadata,
+				   size_t len)
+{
+	int fd = device_fresh(_metadata);
+
+	if (device_size() < len)
+		resize_dev(_metadata, fd, align_up(len, page_bytes()));
+	return fd;
+}
+
+/*
  * Offset of region @k of @len bytes in the test's own device: k * len,
  * failing the test if the device is too small for it.
  */
