@@ -72,21 +72,6 @@ static const struct injection_knob knobs[] = {
 	{ FAIL_PAGE_ALLOC, "verbose", "0", "2" },
 };
 
-static int knob_write(const char *dir, const char *name, const char *value)
-{
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", dir, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
-		ret = -errno;
-	close(fd);
-	return ret;
-}
-
 /* Make the @nth allocation of the calling thread fail; 0 disarms. */
 static int fail_nth_arm(int fd, unsigned int nth)
 {
@@ -142,7 +127,7 @@ FIXTURE_SETUP(error_path)
 		SKIP(return, "CONFIG_FAILSLAB or CONFIG_FAIL_PAGE_ALLOC missing: %s or %s absent",
 		     FAILSLAB, FAIL_PAGE_ALLOC);
 	for (i = 0; i < ARRAY_SIZE(knobs) && !bad; i++)
-		if (knob_write(knobs[i].dir, knobs[i].name, knobs[i].value))
+		if (attr_write(knobs[i].dir, knobs[i].name, knobs[i].value))
 			bad = knobs[i].name;
 	ASSERT_EQ(NULL, bad) {
 		TH_LOG("cannot set fault injection knob %s", bad ? bad : "?");
@@ -160,7 +145,7 @@ FIXTURE_TEARDOWN_PARENT(error_path)
 	size_t i;
 
 	for (i = 0; i < ARRAY_SIZE(knobs); i++)
-		knob_write(knobs[i].dir, knobs[i].name,
+		attr_write(knobs[i].dir, knobs[i].name,
 			   knobs[i].kernel_default);
 	module_restore(false);
 }

@@ -81,17 +81,7 @@
 /* Write @value to knob @name of fail_page_alloc: 0 or -errno. */
 static int knob_set(const char *name, const char *value)
 {
-	char path[128];
-	int fd, ret = 0;
-
-	snprintf(path, sizeof(path), "%s/%s", FAIL_PAGE_ALLOC, name);
-	fd = open(path, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, value, strlen(value)) != (ssize_t)strlen(value))
-		ret = -errno;
-	close(fd);
-	return ret;
+	return attr_write(FAIL_PAGE_ALLOC, name, value);
 }
 
 static long long knob_get(const char *name)

@@ -1,5 +1,9 @@
 // SPDX-License-Identifier: GPL-2.0
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <string.h>
+#include <unistd.h>
 
 #include "mmapdemo.h"
 
@@ -18,6 +22,22 @@ int attr_read_value(const char *dir, const char *name, long long *value)
 	if (fscanf(f, "%lld", value) != 1)
 		ret = -1;
 	fclose(f);
+	return ret;
+}
+
+int attr_write(const char *dir, const char *name, const char *value)
+{
+	size_t len = strlen(value);
+	char path[256];
+	int fd, ret = 0;
+
+	snprintf(path, sizeof(path), "%s/%s", dir, name);
+	fd = open(path, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	if (write(fd, value, len) != (ssize_t)len)
+		ret = -errno;
+	close(fd);
 	return ret;
 }
 

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Decimal files: the sysfs attributes of the device and the parameters of
- * the module. Plain libc, so userspace/mmapdemo-demo links it too.
+ * the module; and knobs written with one write(). Plain libc, so userspace/mmapdemo-demo links it too.
  */
 #ifndef MMAPDEMO_ATTR_H
 #define MMAPDEMO_ATTR_H
@@ -19,6 +19,12 @@
  * cannot be read or holds no number.
  */
 int attr_read_value(const char *dir, const char *name, long long *value);
+
+/*
+ * Write @value into file @dir/@name (a debugfs or sysfs knob) with one
+ * write(): 0, or -errno.
+ */
+int attr_write(const char *dir, const char *name, const char *value);
 
 /* attr_read_value() for values that are never negative: -1 if unreadable. */
 long long attr_read_decimal(const char *dir, const char *name);
