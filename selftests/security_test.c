@@ -74,7 +74,8 @@
 
 /*
  * Lengths and offsets in whole PMDs, so that a punch frees what it covers:
- * 4 and 8 MiB with 4 KiB pages, one and two 32 MiB PMDs with 16 KiB pages.
+ * 4, 8 and 16 MiB with 4 KiB pages, each rounded up to one 32 MiB PMD
+ * with 16 KiB pages.
  */
 #define REGION_LEN	align_up(4 * MIB, pmd_bytes())
 #define CG_LEN		align_up(8 * MIB, pmd_bytes())
@@ -599,7 +600,7 @@ TEST_F_TIMEOUT(security, memory_charged_to_callers_cgroup, 60)
 	pid_t pid;
 	int fd;
 
-	/* The device grows if two PMDs at CG_OFF do not fit (16 KiB pages). */
+	/* The device grows if CG_LEN at CG_OFF does not fit in it. */
 	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
 	if (device_size() < off + CG_LEN)
 		resize_dev(_metadata, fd, off + CG_LEN);
