@@ -341,23 +341,15 @@ TEST_F(device, flags_map_locked_unprivileged_within_rlimit)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 6);
-	pid_t pid;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
-	/* 16 pages: room for the 4 (64 KiB with 4 KiB pages). */
-	pid = fork_unprivileged(16 * page_bytes());
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_LOCKED, fd, off);
-
-		if (p == MAP_FAILED)
-			_exit(20 + (errno < 200 ? errno : 200));
-		_exit(0);
-	}
-	/* 10-12: setup failed; 20 + errno: mmap(MAP_LOCKED) failed. */
-	EXPECT_EQ(0, wait_exit_code(pid));
+	/*
+	 * 16 pages: room for the 4 (64 KiB with 4 KiB pages). Exit codes:
+	 * 10-12 setup failed; 20 + errno: mmap(MAP_LOCKED) failed.
+	 */
+	EXPECT_EQ(0, mmap_as_nobody(_metadata, 16 * page_bytes(), len,
+				    PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_LOCKED, fd, off));
 	close(fd);
 }
 
