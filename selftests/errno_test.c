@@ -261,36 +261,19 @@ TEST_F(device, errno_enomem_length_beyond_address_space)
 TEST_F(device, errno_eagain_locked_beyond_memlock)
 {
 	size_t small = 4 * page_bytes(), big = MIB;
+	rlim_t memlock = 16 * page_bytes();
 	off_t off = region(_metadata, 7);
-	pid_t pid;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
-	pid = fork_unprivileged(16 * page_bytes());
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		void *p = mmap(NULL, big, PROT_READ, MAP_SHARED | MAP_LOCKED,
-			       fd, off);
-
-		if (p != MAP_FAILED)
-			_exit(13);
-		if (errno != EAGAIN)
-			_exit(14);
-		/* Control: within the limit, or without MAP_LOCKED, it maps. */
-		p = mmap(NULL, small, PROT_READ, MAP_SHARED | MAP_LOCKED, fd,
-			 off);
-		if (p == MAP_FAILED)
-			_exit(15);
-		p = mmap(NULL, big, PROT_READ, MAP_SHARED, fd, off);
-		if (p == MAP_FAILED)
-			_exit(16);
-		_exit(0);
-	}
-	/*
-	 * 10-12: setup; 13: mapped beyond the limit; 14: wrong errno;
-	 * 15, 16: the controls failed.
-	 */
-	EXPECT_EQ(0, wait_exit_code(pid));
+	/* Exit codes: 10-12 setup, 20 + errno the mmap() failed. */
+	EXPECT_EQ(20 + EAGAIN,
+		  mmap_as_nobody(_metadata, memlock, big, PROT_READ,
+				 MAP_SHARED | MAP_LOCKED, fd, off));
+	/* Control: within the limit, or without MAP_LOCKED, it maps. */
+	EXPECT_EQ(0, mmap_as_nobody(_metadata, memlock, small, PROT_READ,
+				    MAP_SHARED | MAP_LOCKED, fd, off));
+	EXPECT_EQ(0, mmap_as_nobody(_metadata, memlock, big, PROT_READ,
+				    MAP_SHARED, fd, off));
 	close(fd);
 }
 

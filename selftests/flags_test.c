@@ -115,6 +115,35 @@ static long faults_touching(char *p, size_t len, bool write)
 	return after - before;
 }
 
+/* The faults of touching a new mapping: this process's, and the device's. */
+struct touch_faults {
+	long proc;		/* minor faults, from getrusage() */
+	long long dev;		/* the device's fault counter, its increase */
+};
+
+/*
+ * A new read-write mapping of [off, off + len) with @flags, touched
+ * (faults_touching()) and unmapped: the faults the touching took. The
+ * device's counter is read after mmap(), so that what MAP_POPULATE does
+ * inside mmap() is not counted.
+ */
+static struct touch_faults map_and_touch(struct __test_metadata *_metadata,
+					 int fd, size_t len, off_t off,
+					 int flags, bool write)
+{
+	struct touch_faults f;
+	long long dev_faults;
+	char *p;
+
+	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, flags, off);
+	dev_faults = device_attr_read(MMAPDEMO_ATTR_FAULTS);
+	ASSERT_LE(0, dev_faults);
+	f.proc = faults_touching(p, len, write);
+	f.dev = device_attr_read(MMAPDEMO_ATTR_FAULTS) - dev_faults;
+	munmap(p, len);
+	return f;
+}
+
 DEVICE_FIXTURE(device)
 
 TEST_F(device, flags_fixed_replaces_mapping)
@@ -198,30 +227,22 @@ TEST_F(device, flags_populate_prefaults)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
-	long long dev_faults;
-	char *p;
-	int fd;
+	struct touch_faults f;
+	int fd = self->fd;
 
-	fd = self->fd;
-	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_POPULATE, off);
-	dev_faults = device_attr_read(MMAPDEMO_ATTR_FAULTS);
-	ASSERT_LE(0, dev_faults);
-	EXPECT_EQ(0, faults_touching(p, len, true));
-	EXPECT_EQ(dev_faults, device_attr_read(MMAPDEMO_ATTR_FAULTS));
-	munmap(p, len);
+	f = map_and_touch(_metadata, fd, len, off, MAP_SHARED | MAP_POPULATE,
+			  true);
+	EXPECT_EQ(0, f.proc);
+	EXPECT_EQ(0, f.dev);
 
 	/* Private and writable: populated with private copies. */
-	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_POPULATE, off);
-	EXPECT_EQ(0, faults_touching(p, len, true));
-	munmap(p, len);
+	f = map_and_touch(_metadata, fd, len, off, MAP_PRIVATE | MAP_POPULATE,
+			  true);
+	EXPECT_EQ(0, f.proc);
 
 	/* Control: without MAP_POPULATE the same touching faults. */
-	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    off);
-	EXPECT_LT(0, faults_touching(p, len, true));
-	munmap(p, len);
+	f = map_and_touch(_metadata, fd, len, off, MAP_SHARED, true);
+	EXPECT_LT(0, f.proc);
 	close(fd);
 }
 
@@ -233,27 +254,18 @@ TEST_F(device, flags_populate_nonblock_still_faults)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
-	long long dev_faults;
-	long nonblock, plain;
-	char *p;
-	int fd;
+	struct touch_faults nonblock, plain;
+	int fd = self->fd;
 
-	fd = self->fd;
-	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_POPULATE | MAP_NONBLOCK, off);
-	dev_faults = device_attr_read(MMAPDEMO_ATTR_FAULTS);
-	ASSERT_LE(0, dev_faults);
-	nonblock = faults_touching(p, len, false);
-	EXPECT_LT(dev_faults, device_attr_read(MMAPDEMO_ATTR_FAULTS));
-	munmap(p, len);
+	nonblock = map_and_touch(_metadata, fd, len, off,
+				 MAP_SHARED | MAP_POPULATE | MAP_NONBLOCK,
+				 false);
+	EXPECT_LT(0, nonblock.dev);
 
 	/* Exactly as many faults as without MAP_POPULATE at all. */
-	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
-		    off);
-	plain = faults_touching(p, len, false);
-	EXPECT_LT(0, nonblock);
-	EXPECT_EQ(plain, nonblock);
-	munmap(p, len);
+	plain = map_and_touch(_metadata, fd, len, off, MAP_SHARED, false);
+	EXPECT_LT(0, nonblock.proc);
+	EXPECT_EQ(plain.proc, nonblock.proc);
 	close(fd);
 }
 
@@ -341,23 +353,15 @@ TEST_F(device, flags_map_locked_unprivileged_within_rlimit)
 {
 	size_t len = 4 * page_bytes();
 	off_t off = region(_metadata, 6);
-	pid_t pid;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
-	/* 16 pages: room for the 4 (64 KiB with 4 KiB pages). */
-	pid = fork_unprivileged(16 * page_bytes());
-	ASSERT_LE(0, pid);
-	if (pid == 0) {
-		void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
-			       MAP_SHARED | MAP_LOCKED, fd, off);
-
-		if (p == MAP_FAILED)
-			_exit(20 + (errno < 200 ? errno : 200));
-		_exit(0);
-	}
-	/* 10-12: setup failed; 20 + errno: mmap(MAP_LOCKED) failed. */
-	EXPECT_EQ(0, wait_exit_code(pid));
+	/*
+	 * 16 pages: room for the 4 (64 KiB with 4 KiB pages). Exit codes:
+	 * 10-12 setup failed; 20 + errno: mmap(MAP_LOCKED) failed.
+	 */
+	EXPECT_EQ(0, mmap_as_nobody(_metadata, 16 * page_bytes(), len,
+				    PROT_READ | PROT_WRITE,
+				    MAP_SHARED | MAP_LOCKED, fd, off));
 	close(fd);
 }
 

@@ -330,19 +330,61 @@ static void region_teardown(struct __test_metadata *_metadata,
 	race_state_free(r->s);
 }
 
+/*
+ * region_setup() with the crowd started and every page written once:
+ * the rounds begin on a device the writers have filled.
+ */
+static void region_start(struct __test_metadata *_metadata, struct region *r)
+{
+	region_setup(_metadata, r);
+	crowd_start(_metadata, &r->crowd);
+	crowd_wait(_metadata, &r->crowd, r->nr_pages);
+}
+
+/* After the rounds: the crowd stopped, the final checks and the report. */
+static void region_stop(struct __test_metadata *_metadata, struct region *r,
+			int rounds)
+{
+	crowd_stop(_metadata, &r->crowd);
+	region_final(_metadata, r);
+	report(_metadata, r->s, rounds);
+}
+
+/*
+ * One removal of pages [from, to) in a round: a resize to @from when
+ * @shrink, else a punch. The writers' progress is taken around it, so
+ * that the checks know which stores came after it. false (and the race
+ * failed) when the ioctl did.
+ */
+static bool region_remove(struct region *r, uint64_t from, uint64_t to,
+			  bool shrink, const char *op)
+{
+	uint64_t done[RACE_MAX_WRITERS];
+	size_t psize = r->s->psize;
+	int ret;
+
+	race_before_removal(r->s, done);
+	ret = shrink ? device_resize(r->fd, from) :
+		       device_punch(r->fd, from, to - from);
+	if (ret) {
+		race_fail(r->s, "%s: %s", op, strerror(errno));
+		return false;
+	}
+	race_after_removal(r->s, from / psize, to / psize, done);
+	return true;
+}
+
 RACE_DEVICE_FIXTURE(huge_race)
 
 TEST_F_TIMEOUT(huge_race, huge_punch_while_pmd_mapped, 120)
 {
-	uint64_t done[RACE_MAX_WRITERS], off;
 	double deadline;
+	uint64_t off;
 	struct region r;
 	char op[64];
 	int round;
 
-	region_setup(_metadata, &r);
-	crowd_start(_metadata, &r.crowd);
-	crowd_wait(_metadata, &r.crowd, r.nr_pages);
+	region_start(_metadata, &r);
 	deadline = now_s() + CONTROL_S;
 	for (round = 0; round < PUNCH_ROUNDS && !race_failed(r.s); round++) {
 		if (round >= 4 && now_s() > deadline)
@@ -350,19 +392,12 @@ TEST_F_TIMEOUT(huge_race, huge_punch_while_pmd_mapped, 120)
 		off = (uint64_t)(round % 4) * pmd_bytes();
 		snprintf(op, sizeof(op), "round %d: PUNCH %#llx+PMD", round,
 			 (unsigned long long)off);
-		race_before_removal(r.s, done);
-		if (device_punch(r.fd, off, pmd_bytes())) {
-			race_fail(r.s, "%s: %s", op, strerror(errno));
+		if (!region_remove(&r, off, off + pmd_bytes(), false, op))
 			break;
-		}
-		race_after_removal(r.s, off / r.s->psize,
-				   (off + pmd_bytes()) / r.s->psize, done);
 		region_check(&r, REGION, RACE_INTACT, op);
 		crowd_wait(_metadata, &r.crowd, r.nr_pages / 2);
 	}
-	crowd_stop(_metadata, &r.crowd);
-	region_final(_metadata, &r);
-	report(_metadata, r.s, round);
+	region_stop(_metadata, &r, round);
 
 	/* Quiescent: huge again once touched; one punch takes one PMD. */
 	touch(r.map, REGION);
@@ -382,16 +417,14 @@ TEST_F_TIMEOUT(huge_race, huge_punch_while_pmd_mapped, 120)
 
 TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 {
-	uint64_t done[RACE_MAX_WRITERS], size, cut, ps = page_bytes();
+	uint64_t size, cut, ps = page_bytes();
 	size_t kept;
 	double deadline;
 	struct region r;
 	char op[64];
 	int round;
 
-	region_setup(_metadata, &r);
-	crowd_start(_metadata, &r.crowd);
-	crowd_wait(_metadata, &r.crowd, r.nr_pages);
+	region_start(_metadata, &r);
 	deadline = now_s() + CONTROL_S;
 	for (round = 0; round < CUT_ROUNDS && !race_failed(r.s); round++) {
 		if (round >= 3 && now_s() > deadline)
@@ -401,12 +434,8 @@ TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 		size = cut + ((round * 37) % 510 + 1) * ps;
 		snprintf(op, sizeof(op), "round %d: RESIZE to %#llx", round,
 			 (unsigned long long)size);
-		race_before_removal(r.s, done);
-		if (device_resize(r.fd, size)) {
-			race_fail(r.s, "%s: %s", op, strerror(errno));
+		if (!region_remove(&r, size, REGION, true, op))
 			break;
-		}
-		race_after_removal(r.s, size / ps, r.nr_pages, done);
 		region_check(&r, size, RACE_INTACT, op);
 		race_wait_progress(r.s, 64, 2);
 
@@ -422,18 +451,12 @@ TEST_F_TIMEOUT(huge_race, huge_cut_while_pmd_mapped, 120)
 		region_check(&r, REGION, RACE_INTACT, op);
 		snprintf(op, sizeof(op), "round %d: PUNCH %#llx-", round,
 			 (unsigned long long)cut);
-		race_before_removal(r.s, done);
-		if (device_punch(r.fd, cut, REGION - cut)) {
-			race_fail(r.s, "%s: %s", op, strerror(errno));
+		if (!region_remove(&r, cut, REGION, false, op))
 			break;
-		}
-		race_after_removal(r.s, cut / ps, r.nr_pages, done);
 		region_check(&r, REGION, RACE_INTACT, op);
 		crowd_wait(_metadata, &r.crowd, r.nr_pages);
 	}
-	crowd_stop(_metadata, &r.crowd);
-	region_final(_metadata, &r);
-	report(_metadata, r.s, round);
+	region_stop(_metadata, &r, round);
 
 	/*
 	 * Quiescent: all huge; a cut inside the third folio takes its PMD

@@ -145,6 +145,14 @@ static void expect_region_intact(struct __test_metadata *_metadata, int fd,
 	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, REGION_LEN, off, seed, off));
 }
 
+/* After a refused ioctl: the device kept its @size and the region its data. */
+static void expect_unchanged(struct __test_metadata *_metadata, int fd,
+			     size_t size, off_t off, uint64_t seed)
+{
+	EXPECT_EQ(size, device_size());
+	expect_region_intact(_metadata, fd, off, seed);
+}
+
 DEVICE_FIXTURE(device)
 
 /*
@@ -299,8 +307,7 @@ TEST_F(device, ioctl_unknown_command_enotty)
 	EXPECT_EQ(0, isatty(fd));
 	EXPECT_EQ(ENOTTY, errno);
 
-	EXPECT_EQ(size, device_size());
-	expect_region_intact(_metadata, fd, off, seed);
+	expect_unchanged(_metadata, fd, size, off, seed);
 	close(fd);
 }
 
@@ -357,8 +364,7 @@ TEST_F(must_be_zero, ioctl_nonzero_einval)
 		EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
 		EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
 	}
-	EXPECT_EQ(size, device_size());
-	expect_region_intact(_metadata, fd, off, seed);
+	expect_unchanged(_metadata, fd, size, off, seed);
 	close(fd);
 }
 
@@ -383,6 +389,25 @@ TEST_F(must_be_zero, ioctl_zero_accepted)
 	close(fd);
 }
 
+/* INFO, RESIZE and PUNCH with @arg: each must fail with EFAULT. */
+static void expect_efault_all(struct __test_metadata *_metadata, int fd,
+			      void *arg)
+{
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_INFO, arg));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, arg));
+	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, arg));
+}
+
+/* @nr private anonymous pages: buffers to hand the ioctls. */
+static char *anon_pages(struct __test_metadata *_metadata, size_t nr)
+{
+	char *page = mmap(NULL, nr * page_bytes(), PROT_READ | PROT_WRITE,
+			  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	ASSERT_NE(MAP_FAILED, page);
+	return page;
+}
+
 TEST_F(device, ioctl_null_pointer_efault)
 {
 	uint64_t seed = pattern_seed(__func__);
@@ -390,11 +415,8 @@ TEST_F(device, ioctl_null_pointer_efault)
 	off_t off = fill_region(_metadata, fd, seed);
 	size_t size = device_size();
 
-	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_INFO, NULL));
-	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, NULL));
-	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, NULL));
-	EXPECT_EQ(size, device_size());
-	expect_region_intact(_metadata, fd, off, seed);
+	expect_efault_all(_metadata, fd, NULL);
+	expect_unchanged(_metadata, fd, size, off, seed);
 	close(fd);
 }
 
@@ -410,23 +432,16 @@ TEST_F(device, ioctl_unmapped_pointer_efault)
 	off_t off = fill_region(_metadata, fd, seed);
 	char *page;
 
-	page = mmap(NULL, 2 * pg, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, page);
+	page = anon_pages(_metadata, 2);
 	ASSERT_EQ(0, munmap(page + pg, pg));
 
-	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_INFO, page + pg));
-	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, page + pg));
-	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, page + pg));
+	expect_efault_all(_metadata, fd, page + pg);
 
 	/* Straddling: the first 8 bytes are mapped, the rest is not. */
 	((struct mmapdemo_punch *)(page + pg - 8))->offset = off;
-	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_INFO, page + pg - 8));
-	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, page + pg - 8));
-	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, page + pg - 8));
+	expect_efault_all(_metadata, fd, page + pg - 8);
 
-	EXPECT_EQ(size, device_size());
-	expect_region_intact(_metadata, fd, off, seed);
+	expect_unchanged(_metadata, fd, size, off, seed);
 	munmap(page, pg);
 	close(fd);
 }
@@ -445,9 +460,7 @@ TEST_F(device, ioctl_info_readonly_buffer_efault)
 	struct mmapdemo_punch *punch;
 	char *page;
 
-	page = mmap(NULL, pg, PROT_READ | PROT_WRITE,
-		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	ASSERT_NE(MAP_FAILED, page);
+	page = anon_pages(_metadata, 1);
 	resize = (struct mmapdemo_resize *)page;
 	punch = (struct mmapdemo_punch *)(page + 64);
 	resize->size = size;
@@ -483,8 +496,7 @@ TEST_F(device, ioctl_rdonly_fd_resize_punch_ebadf)
 	EXPECT_EQ(-EBADF, device_resize(fd, size));
 	EXPECT_EQ(-EBADF, device_resize(fd, size - page_bytes()));
 	EXPECT_EQ(-EBADF, device_punch(fd, off, REGION_LEN));
-	EXPECT_EQ(size, device_size());
-	expect_region_intact(_metadata, wfd, off, seed);
+	expect_unchanged(_metadata, wfd, size, off, seed);
 
 	EXPECT_EQ(0, device_info_read(fd, &info));
 	EXPECT_EQ(size, info.size);

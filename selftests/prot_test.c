@@ -150,27 +150,43 @@ FIXTURE_VARIANT_ADD(mapping, private) {
 
 DEVICE_FIXTURE_SETUP(mapping)
 
+/*
+ * A write or read of @addr in a child that must die of SIGSEGV with
+ * SEGV_ACCERR at @addr: the page is mapped, only the protection refuses.
+ */
+static void expect_accerr(struct __test_metadata *_metadata, char *addr,
+			  enum access_kind kind)
+{
+	struct access_result r;
+
+	ASSERT_EQ(0, probe_access(addr, kind, &r));
+	EXPECT_EQ(SIGSEGV, r.termsig);
+	EXPECT_EQ(SIGSEGV, r.fault_signo);
+	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
+	EXPECT_EQ((unsigned long)addr, r.fault_addr);
+}
+
+/* The pages at @off filled from @seed, then mapped with @prot. */
+static char *fill_and_map(struct __test_metadata *_metadata, int fd,
+			  size_t len, off_t off, uint64_t seed, int prot,
+			  int type)
+{
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
+	return map_dev(_metadata, fd, len, prot, type, off);
+}
+
 TEST_F(mapping, prot_none_access_segv)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	uint64_t seed = pattern_seed(__func__);
-	struct access_result r;
+	int fd = self->fd;
 	char *p;
-	int fd;
 
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_NONE, variant->type, off);
-
-	ASSERT_EQ(0, probe_access(p + 1, ACCESS_READ, &r));
-	EXPECT_EQ(SIGSEGV, r.termsig);
-	EXPECT_EQ(SIGSEGV, r.fault_signo);
-	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
-	EXPECT_EQ((unsigned long)(p + 1), r.fault_addr);
-	ASSERT_EQ(0, probe_access(p + len - 1, ACCESS_WRITE, &r));
-	EXPECT_EQ(SIGSEGV, r.termsig);
-	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
+	p = fill_and_map(_metadata, fd, len, off, seed, PROT_NONE,
+			 variant->type);
+	expect_accerr(_metadata, p + 1, ACCESS_READ);
+	expect_accerr(_metadata, p + len - 1, ACCESS_WRITE);
 	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, seed));
 
 	/* The same pages become readable with mprotect(): the device. */
@@ -186,20 +202,15 @@ TEST_F(mapping, prot_read_mapping_write_segv)
 	off_t off = region(_metadata, 4);
 	uint64_t seed = pattern_seed(__func__);
 	struct access_result r;
+	int fd = self->fd;
 	char *p;
-	int fd;
 
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_READ, variant->type, off);
+	p = fill_and_map(_metadata, fd, len, off, seed, PROT_READ,
+			 variant->type);
 	/* Mapped and readable first, so the write is the only problem. */
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
 
-	ASSERT_EQ(0, probe_access(p + page_bytes() + 7, ACCESS_WRITE, &r));
-	EXPECT_EQ(SIGSEGV, r.termsig);
-	EXPECT_EQ(SIGSEGV, r.fault_signo);
-	EXPECT_EQ(SEGV_ACCERR, r.fault_code);
-	EXPECT_EQ((unsigned long)(p + page_bytes() + 7), r.fault_addr);
+	expect_accerr(_metadata, p + page_bytes() + 7, ACCESS_WRITE);
 	/* Control: reading the same byte in a child is fine. */
 	ASSERT_EQ(0, probe_access(p + page_bytes() + 7, ACCESS_READ, &r));
 	EXPECT_EQ(0, r.termsig);

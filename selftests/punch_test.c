@@ -101,6 +101,39 @@ static void fill_work(struct __test_metadata *_metadata, int fd,
 	ASSERT_EQ(0, device_write_pattern_from(fd, LEN, OFF, seed, OFF));
 }
 
+/*
+ * A shared mapping of [OFF, OFF + len) on a new fd (*@fd), filled with
+ * pattern @seed through the mapping: its pages are mapped when punched.
+ */
+static char *map_filled_work(struct __test_metadata *_metadata, int *fd,
+			     size_t len, uint64_t seed)
+{
+	char *map;
+
+	*fd = open_work(_metadata);
+	map = map_dev(_metadata, *fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
+		      OFF);
+	pattern_fill_from(map, len, seed, OFF);
+	return map;
+}
+
+/*
+ * Through @map (of [OFF, OFF + len)): zeros in [hole, hole + hole_len),
+ * pattern @seed on both sides of it.
+ */
+static void expect_map_hole(struct __test_metadata *_metadata,
+			    const char *map, size_t len, size_t hole,
+			    size_t hole_len, uint64_t seed)
+{
+	size_t below = hole - OFF;
+
+	EXPECT_EQ(-1, pattern_mismatch_from(map, below, seed, OFF));
+	EXPECT_EQ(-1, bytes_mismatch(map + below, hole_len, 0));
+	EXPECT_EQ(-1, pattern_mismatch_from(map + below + hole_len,
+					    len - below - hole_len, seed,
+					    hole + hole_len));
+}
+
 /* Faults one access of each page of [p, p + len) takes, per mapping kind. */
 static long long refaults(size_t len)
 {
@@ -116,10 +149,7 @@ TEST_F(punch, punch_range_reads_zeros_in_read_and_shared_mappings)
 	char *map;
 	int fd;
 
-	fd = open_work(_metadata);
-	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      OFF);
-	pattern_fill_from(map, LEN, seed, OFF);
+	map = map_filled_work(_metadata, &fd, LEN, seed);
 
 	punch_dev(_metadata, fd, hole, hole_len);
 	EXPECT_EQ(-1, device_bytes_mismatch(fd, hole, hole_len, 0));
@@ -155,10 +185,7 @@ TEST_F(punch, punch_data_outside_intact)
 	char *map;
 	int fd;
 
-	fd = open_work(_metadata);
-	map = map_dev(_metadata, fd, LEN, PROT_READ | PROT_WRITE, MAP_SHARED,
-		      OFF);
-	pattern_fill_from(map, LEN, seed, OFF);
+	map = map_filled_work(_metadata, &fd, LEN, seed);
 
 	punch_dev(_metadata, fd, hole, hole_end - hole);
 
@@ -166,11 +193,7 @@ TEST_F(punch, punch_data_outside_intact)
 	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, OFF + LEN - hole_end,
 					      hole_end, seed, hole_end));
 	EXPECT_EQ(-1, device_bytes_mismatch(fd, hole, hole_end - hole, 0));
-	EXPECT_EQ(-1, pattern_mismatch_from(map, hole - OFF, seed, OFF));
-	EXPECT_EQ(-1, pattern_mismatch_from(map + hole_end - OFF,
-					    OFF + LEN - hole_end, seed,
-					    hole_end));
-	EXPECT_EQ(-1, bytes_mismatch(map + hole - OFF, hole_end - hole, 0));
+	expect_map_hole(_metadata, map, LEN, hole, hole_end - hole, seed);
 	munmap(map, LEN);
 	close(fd);
 }
@@ -221,10 +244,7 @@ TEST_F(punch, punch_inside_huge_folio_zeroes_in_place)
 	char *map;
 	int fd;
 
-	fd = open_work(_metadata);
-	map = map_dev(_metadata, fd, pmd_bytes(), PROT_READ | PROT_WRITE,
-		      MAP_SHARED, OFF);
-	pattern_fill_from(map, pmd_bytes(), seed, OFF);
+	map = map_filled_work(_metadata, &fd, pmd_bytes(), seed);
 	ASSERT_EQ(pmd_kb, smaps_kb(map, "FilePmdMapped"));
 	before = device_allocated_bytes();
 
@@ -238,11 +258,7 @@ TEST_F(punch, punch_inside_huge_folio_zeroes_in_place)
 	EXPECT_EQ(0, smaps_kb(map, "FilePmdMapped"));
 
 	f0 = device_faults();
-	EXPECT_EQ(-1, pattern_mismatch_from(map, hole - OFF, seed, OFF));
-	EXPECT_EQ(-1, bytes_mismatch(map + hole - OFF, hole_len, 0));
-	EXPECT_EQ(-1, pattern_mismatch_from(map + hole - OFF + hole_len,
-					    pmd_bytes() - (hole - OFF) - hole_len,
-					    seed, hole + hole_len));
+	expect_map_hole(_metadata, map, pmd_bytes(), hole, hole_len, seed);
 	f1 = device_faults();
 	TH_LOG("%lld faults reading the folio again, FilePmdMapped %ld kB",
 	       f1 - f0, smaps_kb(map, "FilePmdMapped"));

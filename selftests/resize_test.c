@@ -100,6 +100,33 @@ static void fill_dev(struct __test_metadata *_metadata, int fd, size_t len,
 }
 
 /*
+ * The setup most shrink tests share: a fresh fd with [0, len) filled from
+ * @seed, mapped shared and private with @prot, every page of both mappings
+ * faulted in (the private one maps the device pages read-only until
+ * written), so that the shrink has entries to take away.
+ */
+static int open_filled_mapped(struct __test_metadata *_metadata, size_t len,
+			      uint64_t seed, int prot, char **shared,
+			      char **priv)
+{
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+
+	fill_dev(_metadata, fd, len, seed);
+	*shared = map_dev(_metadata, fd, len, prot, MAP_SHARED, 0);
+	*priv = map_dev(_metadata, fd, len, prot, MAP_PRIVATE, 0);
+	touch_read(*shared, len);
+	touch_read(*priv, len);
+	return fd;
+}
+
+static void unmap_both_close(char *shared, char *priv, size_t len, int fd)
+{
+	munmap(shared, len);
+	munmap(priv, len);
+	close(fd);
+}
+
+/*
  * A second opener: a fork child with its own fd and its own shared and
  * private mappings of [0, len), the private one with a copy-on-write copy
  * of the page at @cow_off. It reports on @ready when set up, waits for a
@@ -160,15 +187,9 @@ TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 	char *shared, *priv, c;
 	pid_t pid;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	fill_dev(_metadata, fd, len, seed);
-	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, 0);
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, 0);
-	touch_read(shared, len);
+	fd = open_filled_mapped(_metadata, len, seed, PROT_READ | PROT_WRITE,
+				&shared, &priv);
 	/* Private: device pages mapped read-only, and one COW copy. */
-	touch_read(priv, len);
 	memset(priv + 3 * pmd, 0x6c, pg);
 
 	ASSERT_EQ(0, pipe(ready));
@@ -199,9 +220,7 @@ TEST_F_TIMEOUT(resize, resize_shrink_sigbus_in_every_mapping, 60)
 	EXPECT_EQ(0, wait_exit_code(pid));
 	close(ready[0]);
 	close(go[1]);
-	munmap(shared, len);
-	munmap(priv, len);
-	close(fd);
+	unmap_both_close(shared, priv, len, fd);
 }
 
 TEST_F(resize, resize_shrink_keeps_data_below_end)
@@ -212,14 +231,8 @@ TEST_F(resize, resize_shrink_keeps_data_below_end)
 	char *shared, *priv, byte = 0x11;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	fill_dev(_metadata, fd, len, seed);
-	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, 0);
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, 0);
-	touch_read(shared, len);
-	touch_read(priv, len);
+	fd = open_filled_mapped(_metadata, len, seed, PROT_READ | PROT_WRITE,
+				&shared, &priv);
 	/* A private copy of a page below the new end. */
 	pattern_fill(priv + cow, pg, cow_seed);
 
@@ -235,9 +248,7 @@ TEST_F(resize, resize_shrink_keeps_data_below_end)
 	EXPECT_EQ(0, pread(fd, &byte, 1, end));
 	EXPECT_EQ(1, pread(fd, &byte, 1, end - 1));
 	EXPECT_EQ((char)pattern_byte(seed, end - 1), byte);
-	munmap(shared, len);
-	munmap(priv, len);
-	close(fd);
+	unmap_both_close(shared, priv, len, fd);
 }
 
 /*
@@ -256,13 +267,9 @@ TEST_F_TIMEOUT(resize, resize_shrink_frees_memory, 60)
 	double deadline;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	fill_dev(_metadata, fd, len, seed);
+	fd = open_filled_mapped(_metadata, len, seed, PROT_READ, &shared,
+				&priv);
 	EXPECT_EQ((long long)len, device_allocated_bytes());
-	shared = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, 0);
-	priv = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, 0);
-	touch_read(shared, len);
-	touch_read(priv, len);
 
 	want = (long long)(len - end);
 	tol = want / 64 + (long long)MIB;
@@ -281,9 +288,7 @@ TEST_F_TIMEOUT(resize, resize_shrink_frees_memory, 60)
 	TH_LOG("shrunk %zu -> %zu KiB: free memory +%lld KiB",
 	       len / KIB, end / KIB, freed / 1024);
 	EXPECT_GE(freed, want - tol);
-	munmap(shared, len);
-	munmap(priv, len);
-	close(fd);
+	unmap_both_close(shared, priv, len, fd);
 }
 
 TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
@@ -295,15 +300,9 @@ TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
 	char *shared, *priv;
 	int fd;
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	fill_dev(_metadata, fd, len, seed);
 	/* Mappings made before the shrink, with the old data mapped. */
-	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-			 MAP_SHARED, 0);
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, 0);
-	touch_read(shared, len);
-	touch_read(priv, len);
+	fd = open_filled_mapped(_metadata, len, seed, PROT_READ | PROT_WRITE,
+				&shared, &priv);
 	pattern_fill(priv + 3 * pmd, pg, seed ^ 0xc0);
 
 	resize_dev(_metadata, fd, end);
@@ -317,9 +316,7 @@ TEST_F_TIMEOUT(resize, resize_grow_exposes_zeros, 60)
 	EXPECT_EQ(-1, bytes_mismatch(priv + end, len - end, 0));
 	EXPECT_EQ(-1, pattern_mismatch(shared, end, seed));
 	EXPECT_EQ(-1, device_pattern_mismatch(fd, end, 0, seed));
-	munmap(shared, len);
-	munmap(priv, len);
-	close(fd);
+	unmap_both_close(shared, priv, len, fd);
 }
 
 /*

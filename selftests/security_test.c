@@ -160,6 +160,21 @@ static off_t region(struct __test_metadata *_metadata)
 }
 
 /*
+ * A new fd, with the region (*@off) filled from @seed: the old data that
+ * the fresh-page tests must never see again.
+ */
+static int open_filled_region(struct __test_metadata *_metadata,
+			      uint64_t seed, off_t *off)
+{
+	int fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
+
+	*off = region(_metadata);
+	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, *off, seed,
+					       *off));
+	return fd;
+}
+
+/*
  * Debian's kernels are built with CONFIG_INIT_ON_ALLOC_DEFAULT_ON: then
  * the page allocator zeroes every allocation itself, and the fresh-page
  * checks hold even without the driver's __GFP_ZERO. They were seen to
@@ -255,9 +270,7 @@ TEST_F(security, fresh_pages_zero_after_punch)
 
 	log_kernel_zeroing(_metadata);
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	off = region(_metadata);
-	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
+	fd = open_filled_region(_metadata, seed, &off);
 	before = device_allocated_bytes();
 	punch_dev(_metadata, fd, off, REGION_LEN);
 	EXPECT_EQ(before - (long long)REGION_LEN, device_allocated_bytes());
@@ -282,9 +295,7 @@ TEST_F(security, fresh_pages_zero_private_mapping_untouched_page)
 
 	log_kernel_zeroing(_metadata);
 
-	fd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	off = region(_metadata);
-	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
+	fd = open_filled_region(_metadata, seed, &off);
 	punch_dev(_metadata, fd, off, REGION_LEN);
 
 	priv = map_dev(_metadata, fd, REGION_LEN, PROT_READ | PROT_WRITE,

@@ -53,6 +53,20 @@ static void *map_shared(struct __test_metadata *_metadata, int fd,
 		       off);
 }
 
+/*
+ * A @len byte buffer, with the file position of @fd at @off: read() and
+ * write() are tested through the position, not pread()/pwrite().
+ */
+static unsigned char *buf_at(struct __test_metadata *_metadata, int fd,
+			     off_t off, size_t len)
+{
+	unsigned char *buf = malloc(len);
+
+	ASSERT_NE(NULL, buf);
+	ASSERT_EQ(off, lseek(fd, off, SEEK_SET));
+	return buf;
+}
+
 DEVICE_FIXTURE(device)
 
 TEST_F(device, shared_write_seen_by_second_mapping)
@@ -145,11 +159,9 @@ TEST_F(device, shared_write_seen_by_read)
 
 	fd = self->fd;
 	p = map_shared(_metadata, fd, len, off);
-	buf = malloc(len);
-	ASSERT_NE(NULL, buf);
+	buf = buf_at(_metadata, fd, off, len);
 
 	pattern_fill(p, len, seed);
-	ASSERT_EQ(off, lseek(fd, off, SEEK_SET));
 	ASSERT_EQ((ssize_t)len, read(fd, buf, len));
 	EXPECT_EQ(-1, pattern_mismatch(buf, len, seed));
 
@@ -177,10 +189,8 @@ TEST_F(device, shared_write_syscall_seen_by_mappings)
 	/* a has PTEs already, b is faulted in only after the write. */
 	touch_read(a, len);
 
-	buf = malloc(len);
-	ASSERT_NE(NULL, buf);
+	buf = buf_at(_metadata, fd, off, len);
 	pattern_fill(buf, len, seed);
-	ASSERT_EQ(off, lseek(fd, off, SEEK_SET));
 	ASSERT_EQ((ssize_t)len, write(fd, buf, len));
 
 	EXPECT_EQ(-1, pattern_mismatch(a, len, seed));

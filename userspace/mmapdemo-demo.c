@@ -155,6 +155,30 @@ static bool same_text(const char *a, const char *b)
 	return strcmp(a, b) == 0;
 }
 
+/*
+ * One check that the text at @p (a mapping) is @want. The line says
+ * @what, then the text found in quotes, then @after: a failure shows
+ * what was there instead.
+ */
+static bool check_text(const char *p, const char *want, const char *what,
+		       const char *after)
+{
+	char text[TEXT_MAX];
+
+	return check(same_text(text_of(p, text), want), "%s \"%s\"%s", what,
+		     text, after);
+}
+
+/* Two texts written through two mappings, and said so by @who. */
+static void put_texts(char *p1, const char *text1, char *p2,
+		      const char *text2, const char *who)
+{
+	put_text(p1, text1);
+	put_text(p2, text2);
+	printf("  [%s] wrote \"%s\" and \"%s\"\n", who, text1, text2);
+	fflush(stdout);
+}
+
 /* ---- device and counters ---------------------------------------------- */
 
 static int open_device(void)
@@ -598,19 +622,17 @@ static void part_b(int fd)
 	show_mapping("shared mapping", shared, COW_PAGE, 's');
 	show_mapping("private mapping", private, COW_PAGE, 'p');
 
-	check(same_text(text_of(private, text), original1),
-	      "the private mapping reads the device's content: \"%s\"", text);
-	check(same_text(text_of(private + page_size, text), original2),
-	      "its second page too: \"%s\"", text);
+	check_text(private, original1,
+		   "the private mapping reads the device's content:", "");
+	check_text(private + page_size, original2, "its second page too:", "");
 
 	snap = read_counters();
 	put_text(private, changed1);
 	printf("  Wrote \"%s\" into the private mapping.\n", changed1);
 	show_counters("after the private write", &snap);
-	check(same_text(text_of(private, text), changed1),
-	      "the private mapping shows the change: \"%s\"", text);
-	check(same_text(text_of(shared, text), original1),
-	      "the shared mapping still shows \"%s\"", text);
+	check_text(private, changed1,
+		   "the private mapping shows the change:", "");
+	check_text(shared, original1, "the shared mapping still shows", "");
 	check(same_text(device_text(fd, COW_PAGE, text), original1),
 	      "pread() of the device still returns \"%s\"", text);
 
@@ -618,14 +640,12 @@ static void part_b(int fd)
 	if (!device_put_text(fd, COW_PAGE, updated1) ||
 	    !device_put_text(fd, COW_PAGE + 1, updated2))
 		goto out;
-	check(same_text(text_of(shared, text), updated1),
-	      "the shared mapping sees the update: \"%s\"", text);
-	check(same_text(text_of(private, text), changed1),
-	      "the private page that was written is a copy and keeps \"%s\"",
-	      text);
-	check(same_text(text_of(private + page_size, text), updated2),
-	      "the private page that was only read still is the device's page and shows \"%s\" (Linux does this; POSIX leaves it unspecified)",
-	      text);
+	check_text(shared, updated1, "the shared mapping sees the update:", "");
+	check_text(private, changed1,
+		   "the private page that was written is a copy and keeps", "");
+	check_text(private + page_size, updated2,
+		   "the private page that was only read still is the device's page and shows",
+		   " (Linux does this; POSIX leaves it unspecified)");
 out:
 	if (shared)
 		munmap(shared, 2 * page_size);
@@ -663,7 +683,7 @@ static bool await_go(int fd)
 static int run_fork_child(char *shared, char *private, int go_parent,
 			  int go_child)
 {
-	char prefix[32], text[TEXT_MAX];
+	char prefix[32];
 
 	snprintf(prefix, sizeof(prefix), "child pid %d", getpid());
 	role = prefix;
@@ -677,27 +697,21 @@ static int run_fork_child(char *shared, char *private, int go_parent,
 	show_mapping("inherited shared mapping", shared, FORK_SHARED_PAGE, 's');
 	show_mapping("inherited private mapping", private, FORK_PRIVATE_PAGE,
 		     'p');
-	check(same_text(text_of(shared, text), fork_shared_before),
-	      "the shared mapping shows \"%s\"", text);
-	check(same_text(text_of(private, text), fork_private_before),
-	      "the private mapping shows the parent's private data \"%s\"",
-	      text);
+	check_text(shared, fork_shared_before, "the shared mapping shows", "");
+	check_text(private, fork_private_before,
+		   "the private mapping shows the parent's private data", "");
 
-	put_text(shared, fork_shared_child);
-	put_text(private, fork_private_child);
-	printf("  [%s] wrote \"%s\" and \"%s\"\n", role, fork_shared_child,
-	       fork_private_child);
-	fflush(stdout);
+	put_texts(shared, fork_shared_child, private, fork_private_child, role);
 	if (!send_go(go_parent) || !check(await_go(go_child),
 					  "the parent answered within %d s",
 					  WAIT_TIMEOUT_MS / 1000))
 		return 1;
 
-	check(same_text(text_of(shared, text), fork_shared_answer),
-	      "the shared mapping shows the parent's answer \"%s\"", text);
-	check(same_text(text_of(private, text), fork_private_child),
-	      "my private page still is my copy \"%s\", the parent's private write is not here",
-	      text);
+	check_text(shared, fork_shared_answer,
+		   "the shared mapping shows the parent's answer", "");
+	check_text(private, fork_private_child,
+		   "my private page still is my copy",
+		   ", the parent's private write is not here");
 	return checks_failed ? 1 : 0;
 }
 
@@ -705,7 +719,7 @@ static void part_c(int fd)
 {
 	struct counters before = read_counters();
 	int go_parent[2] = { -1, -1 }, go_child[2] = { -1, -1 };
-	char text[TEXT_MAX], *shared, *private;
+	char text[TEXT_MAX], who[32], *shared, *private;
 	long long vmas;
 	pid_t child;
 
@@ -756,16 +770,14 @@ static void part_c(int fd)
 		check(vmas == before.vmas + 4,
 		      "vmas is %lld: the driver counts the child's two copies too (%lld expected)",
 		      vmas, before.vmas + 4);
-		check(same_text(text_of(shared, text), fork_shared_child),
-		      "the shared mapping shows the child's write \"%s\"", text);
-		check(same_text(text_of(private, text), fork_private_before),
-		      "the private mapping still shows my own \"%s\": the child's private write went to its copy",
-		      text);
-		put_text(private, fork_private_after);
-		put_text(shared, fork_shared_answer);
-		printf("  [parent pid %d] wrote \"%s\" and \"%s\"\n", getpid(),
-		       fork_private_after, fork_shared_answer);
-		fflush(stdout);
+		check_text(shared, fork_shared_child,
+			   "the shared mapping shows the child's write", "");
+		check_text(private, fork_private_before,
+			   "the private mapping still shows my own",
+			   ": the child's private write went to its copy");
+		snprintf(who, sizeof(who), "parent pid %d", getpid());
+		put_texts(private, fork_private_after, shared,
+			  fork_shared_answer, who);
 		send_go(go_child[1]);
 	}
 	child_succeeded(child, "child");

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "access.h"
+#include "child.h"
 #include "device.h"
 #include "module.h"
 #include "mounts.h"
@@ -39,6 +40,29 @@ static inline void *map_dev(struct __test_metadata *_metadata, int fd,
 		       strerror(errno));
 	}
 	return p;
+}
+
+/*
+ * mmap() of @fd in a fork_unprivileged(@memlock) child, where
+ * RLIMIT_MEMLOCK applies (root's CAP_IPC_LOCK would lift it). The
+ * child's exit code: 0 when it mapped, 20 + errno when mmap() failed,
+ * 10-12 when its setup failed (see fork_unprivileged()).
+ */
+static inline int mmap_as_nobody(struct __test_metadata *_metadata,
+				 rlim_t memlock, size_t len, int prot,
+				 int flags, int fd, off_t off)
+{
+	pid_t pid = fork_unprivileged(memlock);
+
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		void *p = mmap(NULL, len, prot, flags, fd, off);
+
+		if (p == MAP_FAILED)
+			_exit(20 + (errno < 200 ? errno : 200));
+		_exit(0);
+	}
+	return wait_exit_code(pid);
 }
 
 /* INFO, ending the test if it fails. */
