@@ -27,6 +27,17 @@
  *   refuses, and finish_fault() falls back to PTEs: one page per fault on
  *   6.12, the whole folio in one fault since 6.18.
  *
+ * A read-only long-term pin (FOLL_LONGTERM without FOLL_WRITE: ublk's
+ * read-only buffers, V4L2 USERPTR output queues) of a MAP_PRIVATE mapping
+ * makes the core copy the page first ("unshare"). For a PMD-mapped folio
+ * that copy never comes on 6.12 to 7.3, which lack "mm: do not install
+ * PMD mappings when handling a COW fault": the driver refuses such a
+ * fault and the pin fails with EFAULT instead of retrying for ever (see
+ * driver/vm_ops.c); a smaller folio is copied and the pin works. The two
+ * tests take their pins through the kernel's GUP test interface
+ * (CONFIG_GUP_TEST, the debug kernel's; Debian's kernels lack it and the
+ * tests skip, saying so).
+ *
  * The tests of one kind of mapping skip with the other folio_order. The
  * fixture makes the device fresh (device_fresh(): every folio punched) and
  * the tests count faults and allocations as differences; the teardown
@@ -65,6 +76,7 @@
 #include "procfs.h"
 #include "module.h"
 #include "kversion.h"
+#include "child.h"
 #include "fixture.h"
 
 /* Two PMDs: the device grows to hold them if it must. */
@@ -187,7 +199,9 @@ TEST_F_TIMEOUT(huge, huge_small_folios_pte_mapped, 60)
 	EXPECT_EQ(0, self->pmd_kb);
 }
 
-/* The folio order huge_order4_one_fault_per_folio_since_6_18 loads. */
+/* The folio order huge_order4_one_fault_per_folio_since_6_18 and
+ * huge_private_ro_longterm_pin_of_small_folio_copies load.
+ */
 #define SMALL_ORDER	4
 /* The upstream changes the two tests below pin (6.18, 6.12). */
 #define FINISH_FAULT_WHOLE_FOLIO \
@@ -284,6 +298,153 @@ TEST_F_TIMEOUT(huge, huge_nohugepage_pmd_until_6_12_whole_folio_since_6_18, 60)
 	EXPECT_EQ(want, faults);
 	EXPECT_EQ(-1, device_pattern_mismatch_from(self->fd, len, self->off,
 						   self->seed, self->off));
+}
+
+/*
+ * mm/gup_test.h, the kernel's interface for testing pin_user_pages(), as
+ * the mm selftests (cow.c) use it for long-term pins. It is no uapi
+ * header, so its ioctls are spelled out here.
+ */
+#define GUP_TEST_PATH			"/sys/kernel/debug/gup_test"
+struct pin_longterm_test {
+	uint64_t addr;
+	/* cppcheck-suppress unusedStructMember ; read by the kernel */
+	uint64_t size;
+	/* cppcheck-suppress unusedStructMember ; read by the kernel */
+	uint32_t flags;
+};
+#define PIN_LONGTERM_TEST_START		_IOW('g', 7, struct pin_longterm_test)
+#define PIN_LONGTERM_TEST_STOP		_IO('g', 8)
+#define PIN_LONGTERM_TEST_READ		_IOW('g', 9, uint64_t)
+#define PIN_LONGTERM_TEST_FLAG_USE_FAST	2
+#define NO_GUP_TEST \
+	"CONFIG_GUP_TEST missing (Debian's kernels do not set it): %s absent; the debug kernel runs this test"
+/* The fix whose absence the driver works around (not in 6.12 to 7.3). */
+#define DO_SET_PMD_NOT_FOR_COW \
+	"\"mm: do not install PMD mappings when handling a COW fault\""
+/* A pin that takes longer is retrying for ever. */
+#define PIN_WAIT_S			20
+
+/*
+ * Read-only long-term pin of the first page of @map in a child, reading
+ * the page first: how it ended, as an exit code (0 pinned, else the
+ * errno, 128 + SIGALRM if it was still retrying after PIN_WAIT_S). In a
+ * child because only a fatal signal stops GUP's retries.
+ */
+static int pin_in_child(void *map, uint32_t flags)
+{
+	struct pin_longterm_test args = {
+		.addr = (uintptr_t)map, .size = page_bytes(), .flags = flags,
+	};
+	pid_t pid = fork_tied_to_parent();
+	int gup_fd;
+
+	if (pid < 0)
+		return -1;
+	if (pid == 0) {
+		alarm(PIN_WAIT_S);
+		(void)*(volatile char *)map;
+		gup_fd = open(GUP_TEST_PATH, O_RDWR);
+		if (gup_fd < 0 || ioctl(gup_fd, PIN_LONGTERM_TEST_START, &args))
+			_exit(errno);
+		_exit(0);	/* exit closes gup_fd, which unpins */
+	}
+	return wait_exit_code(pid);
+}
+
+/*
+ * A read-only long-term pin of a PMD-mapped MAP_PRIVATE mapping, through
+ * pin_user_pages() and pin_user_pages_fast(), fails with EFAULT within
+ * PIN_WAIT_S: the driver refuses the unsharing fault of a PMD-sized folio.
+ * Without that, 6.12 to 7.3 would split the PMD, map it again and retry
+ * for ever (killable only).
+ */
+TEST_F_TIMEOUT(huge, huge_private_ro_longterm_pin_refused_not_retried, 120)
+{
+	static const struct {
+		const char *name;
+		uint32_t flags;
+	} gups[] = {
+		{ "pin_user_pages()", 0 },
+		{ "pin_user_pages_fast()", PIN_LONGTERM_TEST_FLAG_USE_FAST },
+	};
+	size_t len = pmd_bytes(), i;
+	char *map;
+	int code;
+
+	if (!self->pmd)
+		SKIP(return, NOT_PMD_ORDER, self->order);
+	if (access(GUP_TEST_PATH, F_OK))
+		SKIP(return, NO_GUP_TEST, GUP_TEST_PATH);
+	map = map_dev(_metadata, self->fd, len, PROT_READ, MAP_PRIVATE,
+		      self->off);
+	ASSERT_EQ(0UL, (uintptr_t)map % pmd_bytes());
+	(void)*(volatile char *)map;
+	ASSERT_EQ((long)(len / KIB), smaps_kb(map, "FilePmdMapped"));
+	for (i = 0; i < ARRAY_SIZE(gups); i++) {
+		code = pin_in_child(map, gups[i].flags);
+		if (code == 128 + SIGALRM)
+			TH_LOG("kernel %s, %s: still retrying after %d s, killed",
+			       kernel_release(), gups[i].name, PIN_WAIT_S);
+		else
+			TH_LOG("kernel %s, %s: %s", kernel_release(),
+			       gups[i].name, code ? strerror(code) : "pinned");
+		EXPECT_EQ(EFAULT, code) {
+			TH_LOG("unsharing a PMD-sized folio must fail: 6.12 to 7.3 lack "
+			       DO_SET_PMD_NOT_FOR_COW);
+		}
+	}
+}
+
+/*
+ * With folios smaller than a PMD the pin works: the core copies the page
+ * for the private mapping, and pin and mapping share that copy, so a
+ * later store through the mapping is seen through the pin, and the
+ * device keeps its data. The test reloads the module with folio_order 4
+ * (PTE-mapped large folios).
+ */
+TEST_F_TIMEOUT(huge, huge_private_ro_longterm_pin_of_small_folio_copies, 120)
+{
+	size_t psize = page_bytes();
+	struct pin_longterm_test args = { .size = psize };
+	char args_text[512], *map, *buf;
+	uint64_t to;
+	int gup_fd;
+
+	if (access(GUP_TEST_PATH, F_OK))
+		SKIP(return, NO_GUP_TEST, GUP_TEST_PATH);
+	close(self->fd);
+	snprintf(args_text, sizeof(args_text), "size=%zu folio_order=%d",
+		 module_param_size(), SMALL_ORDER);
+	self->args_changed = true;
+	fresh_module(_metadata, args_text);
+	self->fd = device_fresh_len(_metadata, HUGE_LEN);
+	buf = malloc(psize);
+	ASSERT_NE(NULL, buf);
+	memset(buf, 'D', psize);
+	ASSERT_EQ((ssize_t)psize, pwrite(self->fd, buf, psize, self->off));
+	map = map_dev(_metadata, self->fd, HUGE_LEN, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE, self->off);
+	ASSERT_EQ('D', *(volatile char *)map);
+	EXPECT_EQ(0, smaps_kb(map, "FilePmdMapped"));
+
+	gup_fd = open(GUP_TEST_PATH, O_RDWR);
+	ASSERT_LE(0, gup_fd);
+	args.addr = (uintptr_t)map;
+	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_START, &args)) {
+		TH_LOG("PIN_LONGTERM_TEST_START: %s", strerror(errno));
+	}
+	map[0] = 'P';
+	to = (uintptr_t)buf;
+	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_READ, &to));
+	EXPECT_EQ('P', buf[0]) {
+		TH_LOG("the pinned page is not the one the mapping maps");
+	}
+	ASSERT_EQ(0, ioctl(gup_fd, PIN_LONGTERM_TEST_STOP));
+	close(gup_fd);
+	ASSERT_EQ((ssize_t)psize, pread(self->fd, buf, psize, self->off));
+	EXPECT_EQ('D', buf[0]);
+	free(buf);
 }
 
 /* Any folio_order: the first touch allocates exactly what it touched. */
