@@ -19,13 +19,15 @@
 #   make stress [KERNEL=..] [STRESS_OPS=500000] [STRESS_SEED=N]   long random-
 #        operation stress in a VM
 #   make bench [KERNEL=..]    mmapdemo vs memfd/hugetlb/anon/dev-zero, plots
+#   make mutants [KERNEL=..]  deliberately broken drivers, each caught by the
+#        tests it names (selftests/mutants/)
 #
 # KERNEL and KERNELS name Debian kernel series (each the newest release of
 # the series in the archive now; 7.3-arm64 and 7.3-arm64-16k for Debian's
 # arm64 kernels with 4 and 16 KiB pages, cross-built and booted under
 # qemu-system-aarch64), "newest" (the newest series there), "debug" or
 # exact releases. The targets that boot a VM (run, shell, check, stress,
-# bench) first install the host tools they need (make deps); the build
+# bench, mutants) first install the host tools they need (make deps); the build
 # targets only build.
 
 # The test matrix: one line to edit when Debian adds or drops a series.
@@ -48,7 +50,7 @@ K := $(call arch-suffix,$(KERNEL))
 CROSS_ARCHS := $(sort $(foreach k,$(KERNELS),$(call arch-suffix,$(k))))
 
 .PHONY: all deps modules $(MODULE_TARGETS) userspace selftests run check \
-	shell clean lint stress bench userspace-arm64 selftests-arm64
+	shell clean lint stress bench mutants userspace-arm64 selftests-arm64
 
 all: modules userspace selftests \
 	$(foreach a,$(CROSS_ARCHS),userspace$(a) selftests$(a))
@@ -111,6 +113,13 @@ bench: deps
 	@$(MAKE) --no-print-directory module-$(KERNEL) userspace$(K)
 	@$(SCRIPTS)/bench --kernel $(KERNEL) --module-args "$(MODULE_ARGS)" \
 		$(BENCH_ARGS)
+
+# Each mutant (selftests/mutants/*.patch) is built and the programs it
+# names must fail against it (scripts/mutant-check): a test that cannot fail
+# shows up as "ESCAPED".
+mutants: deps
+	@$(MAKE) --no-print-directory module-$(KERNEL) userspace$(K) selftests$(K)
+	@$(SCRIPTS)/mutant-check --kernel $(KERNEL)
 
 # The shell VM also gets the demo and every selftest program on its PATH.
 shell: deps
