@@ -109,9 +109,8 @@ TEST_F(device, shared_write_seen_by_other_process)
 	char offs[32], lens[32], seeds[32], out[512];
 	char *argv[] = { "exec_probe", "check", offs, lens, seeds, NULL };
 	char *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	p = map_shared(_metadata, fd, len, off);
 	pattern_fill(p, len, seed);
 
@@ -155,9 +154,8 @@ TEST_F(device, shared_write_seen_by_read)
 	uint64_t seed = pattern_seed(__func__);
 	unsigned char *buf;
 	char *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	p = map_shared(_metadata, fd, len, off);
 	buf = buf_at(_metadata, fd, off, len);
 
@@ -181,9 +179,8 @@ TEST_F(device, shared_write_syscall_seen_by_mappings)
 	uint64_t seed = pattern_seed(__func__);
 	unsigned char *buf;
 	char *a, *b;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	a = map_shared(_metadata, fd, len, off);
 	b = map_shared(_metadata, fd, len, off);
 	/* a has PTEs already, b is faulted in only after the write. */
