@@ -196,8 +196,7 @@ TEST_F(device, flags_fixed_noreplace_eexist)
 	char *p, *q;
 	int fd = self->fd;
 
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+	p = fill_and_map(_metadata, fd, len, off, seed, PROT_READ, MAP_SHARED);
 
 	errno = 0;
 	q = mmap(p, len, PROT_READ | PROT_WRITE,
@@ -405,9 +404,8 @@ TEST_F(device, flags_file_accepted)
 
 	/* MAP_FILE is a compatibility flag: it is 0 and changes nothing. */
 	EXPECT_EQ(0, MAP_FILE);
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_FILE, off);
+	p = fill_and_map(_metadata, fd, len, off, seed, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FILE);
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
 	pattern_fill(p, len, splitmix64(seed));
 	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, splitmix64(seed)));
@@ -427,9 +425,8 @@ TEST_F(device, flags_32bit_below_2g)
 #ifndef __x86_64__
 	SKIP(return, "MAP_32BIT is x86-64 only; flags_32bit_bit_validated_on_x86_only pins this kernel");
 #endif
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | X86_MAP_32BIT_BIT, off);
+	s = fill_and_map(_metadata, fd, len, off, seed, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | X86_MAP_32BIT_BIT);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | X86_MAP_32BIT_BIT, off);
 	EXPECT_GE(limit, (unsigned long)s + len) {
@@ -618,9 +615,8 @@ TEST_F(device, flags_anonymous_and_device_shared_vs_private)
 	anon_p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANON, -1, 0);
 	ASSERT_NE(MAP_FAILED, anon_p);
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	dev_s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-			MAP_SHARED, off);
+	dev_s = fill_and_map(_metadata, fd, len, off, seed,
+			     PROT_READ | PROT_WRITE, MAP_SHARED);
 	dev_p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE, off);
 

@@ -87,9 +87,8 @@ TEST_F(device, fork_child_inherits_both_mappings)
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off_s);
 	pattern_fill(shared, len, seed_s);
-	ASSERT_EQ(0, device_write_pattern(fd, len, off_p, seed_dev));
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, off_p);
+	priv = fill_and_map(_metadata, fd, len, off_p, seed_dev,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	/* Page 0 is a private copy already, the others still device pages. */
 	pattern_fill(priv, pg, seed_copy);
 	touch_read(priv, len);
@@ -184,9 +183,8 @@ TEST_F(device, fork_private_writes_isolated_both_ways)
 	char *priv;
 	pid_t pid;
 
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed_dev));
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, off);
+	priv = fill_and_map(_metadata, fd, len, off, seed_dev,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	/*
 	 * Before fork, page 0 is an anonymous copy (copy-on-write again after
 	 * fork), the other pages are mapped device pages.

@@ -54,9 +54,8 @@ TEST_F(device, private_read_sees_device_content)
 	char *p;
 	int fd = self->fd;
 
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-		    off);
+	p = fill_and_map(_metadata, fd, len, off, seed, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE);
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
 	munmap(p, len);
 
@@ -78,9 +77,8 @@ TEST_F(device, private_write_stays_private)
 	char *priv, *other_priv, *shared;
 	int fd = self->fd;
 
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, off);
+	priv = fill_and_map(_metadata, fd, len, off, seed,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	other_priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE, off);
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -111,9 +109,8 @@ TEST_F(device, private_dontneed_shows_device_content_again)
 	char *priv;
 	int fd = self->fd;
 
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, off);
+	priv = fill_and_map(_metadata, fd, len, off, seed,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	pattern_fill(priv, len, mine);
 
 	/* The private copies no longer follow the device... */
