@@ -101,9 +101,8 @@ TEST_F(device, errno_ebadf_closed_fd)
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 0);
 	void *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	/* Control: the fd works while open. */
 	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
 	munmap(p, len);
@@ -140,9 +139,8 @@ TEST_F(device, errno_einval_bad_flags)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	/* Neither MAP_SHARED nor MAP_PRIVATE. */
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, 0, fd, off);
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, MAP_POPULATE, fd, off);
@@ -156,9 +154,8 @@ TEST_F(device, errno_einval_unaligned_fixed_addr)
 	size_t pg = page_bytes(), len = NR_PAGES * pg;
 	off_t off = region(_metadata, 3);
 	char *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
 	EXPECT_MMAP_ERRNO(EINVAL, p + 1, len, PROT_READ,
 			  MAP_SHARED | MAP_FIXED, fd, off);
@@ -175,9 +172,8 @@ TEST_F(device, errno_einval_unaligned_offset_or_zero_length)
 {
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 4);
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, MAP_SHARED, fd,
 			  off + 1);
 	EXPECT_MMAP_ERRNO(EINVAL, NULL, len, PROT_READ, MAP_PRIVATE, fd,
@@ -209,10 +205,9 @@ TEST_F(device, errno_enomem_rlimit_as)
 	size_t small = NR_PAGES * page_bytes(), big = 16 * MIB;
 	off_t off = region(_metadata, 5);
 	pid_t pid;
-	int fd;
+	int fd = self->fd;
 
 	ASSERT_LE(big, device_size());
-	fd = self->fd;
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
@@ -242,9 +237,8 @@ TEST_F(device, errno_enomem_rlimit_as)
 TEST_F(device, errno_enomem_length_beyond_address_space)
 {
 	off_t off = region(_metadata, 6);
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	EXPECT_MMAP_ERRNO(ENOMEM, NULL, 1UL << 62, PROT_READ, MAP_SHARED, fd,
 			  off);
 	/* Rounding the length up to a page overflows: ENOMEM as well. */
@@ -308,9 +302,8 @@ TEST_F(device, errno_eoverflow_offset)
 	size_t pg = page_bytes();
 	struct access_result r;
 	long ret;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	EXPECT_MMAP_ERRNO(EOVERFLOW, NULL, pg, PROT_READ, MAP_SHARED, fd,
 			  -pg);
 	EXPECT_MMAP_ERRNO(EOVERFLOW, NULL, pg, PROT_READ, MAP_PRIVATE, fd,

@@ -154,9 +154,8 @@ TEST_F(device, flags_fixed_replaces_mapping)
 	uint64_t seed_dev = splitmix64(seed_anon);
 	struct maps_entry e;
 	char *anon, *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed_dev));
 	anon = mmap(NULL, 3 * len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -195,11 +194,9 @@ TEST_F(device, flags_fixed_noreplace_eexist)
 	uint64_t seed = pattern_seed(__func__);
 	struct maps_entry e;
 	char *p, *q;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_READ, MAP_SHARED, off);
+	p = fill_and_map(_metadata, fd, len, off, seed, PROT_READ, MAP_SHARED);
 
 	errno = 0;
 	q = mmap(p, len, PROT_READ | PROT_WRITE,
@@ -276,9 +273,8 @@ TEST_F(device, flags_map_locked_device)
 	long lck, lck_anon;
 	char vmflags[VMFLAGS_LEN];
 	char *p, *anon;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	lck = status_kb("VmLck");
 	ASSERT_LE(0, lck);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -318,9 +314,8 @@ TEST_F(device, flags_mlock_device)
 	off_t off = region(_metadata, 5);
 	char *p, *anon;
 	long lck;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	lck = status_kb("VmLck");
 	ASSERT_LE(0, lck);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
@@ -373,14 +368,13 @@ TEST_F(device, flags_noreserve_accepted)
 	bool overcommit_never;
 	char vmflags[VMFLAGS_LEN];
 	char *s, *p;
-	int fd, mode = -1;
+	int fd = self->fd, mode = -1;
 
 	mode = attr_read_decimal("/proc/sys/vm", "overcommit_memory");
 	ASSERT_LE(0, mode);
 	/* The kernel honours MAP_NORESERVE unless overcommit is "never". */
 	overcommit_never = mode == 2;
 
-	fd = self->fd;
 	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_SHARED | MAP_NORESERVE, off);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -406,14 +400,12 @@ TEST_F(device, flags_file_accepted)
 	off_t off = region(_metadata, 8);
 	uint64_t seed = pattern_seed(__func__);
 	char *p;
-	int fd;
+	int fd = self->fd;
 
 	/* MAP_FILE is a compatibility flag: it is 0 and changes nothing. */
 	EXPECT_EQ(0, MAP_FILE);
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | MAP_FILE, off);
+	p = fill_and_map(_metadata, fd, len, off, seed, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | MAP_FILE);
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
 	pattern_fill(p, len, splitmix64(seed));
 	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, splitmix64(seed)));
@@ -428,15 +420,13 @@ TEST_F(device, flags_32bit_below_2g)
 	uint64_t seed = pattern_seed(__func__);
 	unsigned long limit = 2UL << 30;
 	char *s, *p, *high;
-	int fd;
+	int fd = self->fd;
 
 #ifndef __x86_64__
 	SKIP(return, "MAP_32BIT is x86-64 only; flags_32bit_bit_validated_on_x86_only pins this kernel");
 #endif
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		    MAP_SHARED | X86_MAP_32BIT_BIT, off);
+	s = fill_and_map(_metadata, fd, len, off, seed, PROT_READ | PROT_WRITE,
+			 MAP_SHARED | X86_MAP_32BIT_BIT);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 		    MAP_PRIVATE | X86_MAP_32BIT_BIT, off);
 	EXPECT_GE(limit, (unsigned long)s + len) {
@@ -472,9 +462,8 @@ TEST_F(device, flags_32bit_bit_validated_on_x86_only)
 	off_t off = region(_metadata, 9);
 	uint64_t seed = pattern_seed(__func__);
 	char *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = mmap(NULL, len, PROT_READ, MAP_SHARED_VALIDATE | X86_MAP_32BIT_BIT,
 		 fd, off);
@@ -527,9 +516,8 @@ TEST_F(device, flags_shared_validate_unknown_eopnotsupp)
 	off_t off = region(_metadata, 11);
 	uint64_t seed = pattern_seed(__func__);
 	char *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	errno = 0;
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_SHARED_VALIDATE | MAP_UNKNOWN_FLAG, fd, off);
@@ -615,7 +603,7 @@ TEST_F(device, flags_anonymous_and_device_shared_vs_private)
 	uint64_t seed = pattern_seed(__func__);
 	uint64_t seed_child = splitmix64(seed), seed_priv = splitmix64(seed_child);
 	char *anon_s, *anon_p, *anon_s2, *dev_s, *dev_p;
-	int fd;
+	int fd = self->fd;
 
 	EXPECT_EQ(MAP_ANONYMOUS, MAP_ANON);
 	anon_s = mmap(NULL, len, PROT_READ | PROT_WRITE,
@@ -627,10 +615,8 @@ TEST_F(device, flags_anonymous_and_device_shared_vs_private)
 	anon_p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		      MAP_PRIVATE | MAP_ANON, -1, 0);
 	ASSERT_NE(MAP_FAILED, anon_p);
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	dev_s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-			MAP_SHARED, off);
+	dev_s = fill_and_map(_metadata, fd, len, off, seed,
+			     PROT_READ | PROT_WRITE, MAP_SHARED);
 	dev_p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE, off);
 
@@ -674,9 +660,8 @@ TEST_F(device, flags_anonymous_ignores_fd)
 	uint64_t seed = pattern_seed(__func__);
 	struct maps_entry e;
 	char *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
 	p = mmap(NULL, len, PROT_READ | PROT_WRITE,
 		 MAP_SHARED | MAP_ANONYMOUS, fd, off);

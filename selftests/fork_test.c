@@ -81,16 +81,14 @@ TEST_F(device, fork_child_inherits_both_mappings)
 	uint64_t seed_dev = splitmix64(seed_s), seed_copy = splitmix64(seed_dev);
 	struct maps_entry e;
 	char *shared, *priv;
-	int fd, go[2], rc;
+	int fd = self->fd, go[2], rc;
 	pid_t pid;
 
-	fd = self->fd;
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off_s);
 	pattern_fill(shared, len, seed_s);
-	ASSERT_EQ(0, device_write_pattern(fd, len, off_p, seed_dev));
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, off_p);
+	priv = fill_and_map(_metadata, fd, len, off_p, seed_dev,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	/* Page 0 is a private copy already, the others still device pages. */
 	pattern_fill(priv, pg, seed_copy);
 	touch_read(priv, len);
@@ -141,11 +139,10 @@ TEST_F(device, fork_shared_writes_seen_both_ways)
 	off_t off = region(_metadata, 2);
 	uint64_t seed = pattern_seed(__func__);
 	uint64_t by_child = splitmix64(seed), by_parent = splitmix64(by_child);
-	int fd, to_child[2], to_parent[2];
+	int fd = self->fd, to_child[2], to_parent[2];
 	char *shared;
 	pid_t pid;
 
-	fd = self->fd;
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			 MAP_SHARED, off);
 	pattern_fill(shared, len, seed);
@@ -182,14 +179,12 @@ TEST_F(device, fork_private_writes_isolated_both_ways)
 	uint64_t seed_dev = pattern_seed(__func__);
 	uint64_t before = splitmix64(seed_dev), by_child = splitmix64(before);
 	uint64_t by_parent = splitmix64(by_child);
-	int fd, to_child[2], to_parent[2];
+	int fd = self->fd, to_child[2], to_parent[2];
 	char *priv;
 	pid_t pid;
 
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed_dev));
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, off);
+	priv = fill_and_map(_metadata, fd, len, off, seed_dev,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	/*
 	 * Before fork, page 0 is an anonymous copy (copy-on-write again after
 	 * fork), the other pages are mapped device pages.

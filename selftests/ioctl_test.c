@@ -129,28 +129,44 @@ static off_t region(struct __test_metadata *_metadata)
 	return (off_t)off;
 }
 
-/* The region filled with pattern @seed (device offsets as positions). */
-static off_t fill_region(struct __test_metadata *_metadata, int fd,
-			 uint64_t seed)
-{
-	off_t off = region(_metadata);
+/*
+ * The region, filled with a test's pattern, and the device's size: what a
+ * refused ioctl must leave as they are.
+ */
+struct filled_region {
+	off_t off;
+	uint64_t seed;
+	size_t size;
+};
 
-	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, off, seed, off));
-	return off;
+/* The region filled with the pattern of @test (device offsets as positions). */
+static struct filled_region fill_region(struct __test_metadata *_metadata,
+					int fd, const char *test)
+{
+	struct filled_region r = {
+		.off = region(_metadata),
+		.seed = pattern_seed(test),
+		.size = device_size(),
+	};
+
+	ASSERT_EQ(0, device_write_pattern_from(fd, REGION_LEN, r.off, r.seed,
+					       r.off));
+	return r;
 }
 
 static void expect_region_intact(struct __test_metadata *_metadata, int fd,
-				 off_t off, uint64_t seed)
+				 const struct filled_region *r)
 {
-	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, REGION_LEN, off, seed, off));
+	EXPECT_EQ(-1, device_pattern_mismatch_from(fd, REGION_LEN, r->off,
+						   r->seed, r->off));
 }
 
-/* After a refused ioctl: the device kept its @size and the region its data. */
+/* After a refused ioctl: the device kept its size and the region its data. */
 static void expect_unchanged(struct __test_metadata *_metadata, int fd,
-			     size_t size, off_t off, uint64_t seed)
+			     const struct filled_region *r)
 {
-	EXPECT_EQ(size, device_size());
-	expect_region_intact(_metadata, fd, off, seed);
+	EXPECT_EQ(r->size, device_size());
+	expect_region_intact(_metadata, fd, r);
 }
 
 DEVICE_FIXTURE(device)
@@ -290,11 +306,9 @@ TEST_F(device, ioctl_unknown_command_enotty)
 		{ _IOWR(MMAPDEMO_IOC_MAGIC, 0x02, struct mmapdemo_punch), "PUNCH as _IOWR" },
 		{ 0, "0" },
 	};
-	uint64_t seed = pattern_seed(__func__);
 	int fd = self->fd;
-	off_t off = fill_region(_metadata, fd, seed);
-	size_t size = device_size();
-	__u64 arg[8] = { size, page_bytes() };
+	struct filled_region r = fill_region(_metadata, fd, __func__);
+	__u64 arg[8] = { r.size, page_bytes() };
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(cmds); i++) {
@@ -307,7 +321,7 @@ TEST_F(device, ioctl_unknown_command_enotty)
 	EXPECT_EQ(0, isatty(fd));
 	EXPECT_EQ(ENOTTY, errno);
 
-	expect_unchanged(_metadata, fd, size, off, seed);
+	expect_unchanged(_metadata, fd, &r);
 	close(fd);
 }
 
@@ -336,56 +350,61 @@ FIXTURE_VARIANT_ADD(must_be_zero, reserved) {
 
 DEVICE_FIXTURE_SETUP(must_be_zero)
 
-static void set_field(const FIXTURE_VARIANT(must_be_zero) *variant,
-		      struct mmapdemo_resize *resize,
-		      struct mmapdemo_punch *punch, unsigned int value)
+/*
+ * RESIZE to the size the device has, then PUNCH of the region, with @value
+ * in the field under test: harmless requests, so that only the field
+ * decides. Each result (0 or -errno) is checked against @want.
+ */
+static void resize_and_punch(struct __test_metadata *_metadata,
+			     const FIXTURE_VARIANT(must_be_zero) *variant,
+			     int fd, const struct filled_region *r,
+			     unsigned int value, int want)
 {
+	struct mmapdemo_resize resize = { .size = r->size };
+	struct mmapdemo_punch punch = {
+		.offset = r->off,
+		.length = REGION_LEN,
+	};
+
 	if (variant->reserved) {
-		resize->reserved = value;
-		punch->reserved = value;
+		resize.reserved = value;
+		punch.reserved = value;
 	} else {
-		resize->flags = value;
-		punch->flags = value;
+		resize.flags = value;
+		punch.flags = value;
+	}
+	EXPECT_EQ(want, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize)) {
+		TH_LOG("RESIZE with %#x", value);
+	}
+	EXPECT_EQ(want, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch)) {
+		TH_LOG("PUNCH with %#x", value);
 	}
 }
 
 TEST_F(must_be_zero, ioctl_nonzero_einval)
 {
-	uint64_t seed = pattern_seed(__func__);
 	int fd = self->fd;
-	off_t off = fill_region(_metadata, fd, seed);
-	size_t size = device_size();
-	struct mmapdemo_resize resize = { .size = size };
-	struct mmapdemo_punch punch = { .offset = off, .length = REGION_LEN };
+	struct filled_region r = fill_region(_metadata, fd, __func__);
 	unsigned int i;
 
-	for (i = 0; i < ARRAY_SIZE(variant->values); i++) {
-		set_field(variant, &resize, &punch, variant->values[i]);
-		EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
-		EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
-	}
-	expect_unchanged(_metadata, fd, size, off, seed);
+	for (i = 0; i < ARRAY_SIZE(variant->values); i++)
+		resize_and_punch(_metadata, variant, fd, &r,
+				 variant->values[i], -EINVAL);
+	expect_unchanged(_metadata, fd, &r);
 	close(fd);
 }
 
 /* Control: the same requests, refused first, work with the field 0. */
 TEST_F(must_be_zero, ioctl_zero_accepted)
 {
-	uint64_t seed = pattern_seed(__func__);
 	int fd = self->fd;
-	off_t off = fill_region(_metadata, fd, seed);
-	size_t size = device_size();
-	struct mmapdemo_resize resize = { .size = size };
-	struct mmapdemo_punch punch = { .offset = off, .length = REGION_LEN };
+	struct filled_region r = fill_region(_metadata, fd, __func__);
 
-	set_field(variant, &resize, &punch, variant->values[0]);
-	EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
-	EXPECT_EQ(-EINVAL, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
-	set_field(variant, &resize, &punch, 0);
-	EXPECT_EQ(0, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, &resize));
-	EXPECT_EQ(0, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, &punch));
-	EXPECT_EQ(size, device_size());
-	EXPECT_EQ(-1, device_bytes_mismatch(fd, off, REGION_LEN, 0));
+	resize_and_punch(_metadata, variant, fd, &r, variant->values[0],
+			 -EINVAL);
+	resize_and_punch(_metadata, variant, fd, &r, 0, 0);
+	EXPECT_EQ(r.size, device_size());
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, r.off, REGION_LEN, 0));
 	close(fd);
 }
 
@@ -410,13 +429,11 @@ static char *anon_pages(struct __test_metadata *_metadata, size_t nr)
 
 TEST_F(device, ioctl_null_pointer_efault)
 {
-	uint64_t seed = pattern_seed(__func__);
 	int fd = self->fd;
-	off_t off = fill_region(_metadata, fd, seed);
-	size_t size = device_size();
+	struct filled_region r = fill_region(_metadata, fd, __func__);
 
 	expect_efault_all(_metadata, fd, NULL);
-	expect_unchanged(_metadata, fd, size, off, seed);
+	expect_unchanged(_metadata, fd, &r);
 	close(fd);
 }
 
@@ -426,10 +443,9 @@ TEST_F(device, ioctl_null_pointer_efault)
  */
 TEST_F(device, ioctl_unmapped_pointer_efault)
 {
-	uint64_t seed = pattern_seed(__func__);
-	size_t pg = page_bytes(), size = device_size();
+	size_t pg = page_bytes();
 	int fd = self->fd;
-	off_t off = fill_region(_metadata, fd, seed);
+	struct filled_region r = fill_region(_metadata, fd, __func__);
 	char *page;
 
 	page = anon_pages(_metadata, 2);
@@ -438,10 +454,10 @@ TEST_F(device, ioctl_unmapped_pointer_efault)
 	expect_efault_all(_metadata, fd, page + pg);
 
 	/* Straddling: the first 8 bytes are mapped, the rest is not. */
-	((struct mmapdemo_punch *)(page + pg - 8))->offset = off;
+	((struct mmapdemo_punch *)(page + pg - 8))->offset = r.off;
 	expect_efault_all(_metadata, fd, page + pg - 8);
 
-	expect_unchanged(_metadata, fd, size, off, seed);
+	expect_unchanged(_metadata, fd, &r);
 	munmap(page, pg);
 	close(fd);
 }
@@ -452,10 +468,9 @@ TEST_F(device, ioctl_unmapped_pointer_efault)
  */
 TEST_F(device, ioctl_info_readonly_buffer_efault)
 {
-	uint64_t seed = pattern_seed(__func__);
-	size_t pg = page_bytes(), size = device_size();
+	size_t pg = page_bytes();
 	int fd = self->fd;
-	off_t off = fill_region(_metadata, fd, seed);
+	struct filled_region r = fill_region(_metadata, fd, __func__);
 	struct mmapdemo_resize *resize;
 	struct mmapdemo_punch *punch;
 	char *page;
@@ -463,18 +478,18 @@ TEST_F(device, ioctl_info_readonly_buffer_efault)
 	page = anon_pages(_metadata, 1);
 	resize = (struct mmapdemo_resize *)page;
 	punch = (struct mmapdemo_punch *)(page + 64);
-	resize->size = size;
-	punch->offset = off;
+	resize->size = r.size;
+	punch->offset = r.off;
 	punch->length = REGION_LEN;
 	ASSERT_EQ(0, mprotect(page, pg, PROT_READ));
 
 	EXPECT_EQ(-EFAULT, device_ioctl(fd, MMAPDEMO_IOC_INFO, page + 128));
-	expect_region_intact(_metadata, fd, off, seed);
+	expect_region_intact(_metadata, fd, &r);
 
 	EXPECT_EQ(0, device_ioctl(fd, MMAPDEMO_IOC_RESIZE, resize));
-	EXPECT_EQ(size, device_size());
+	EXPECT_EQ(r.size, device_size());
 	EXPECT_EQ(0, device_ioctl(fd, MMAPDEMO_IOC_PUNCH, punch));
-	EXPECT_EQ(-1, device_bytes_mismatch(fd, off, REGION_LEN, 0));
+	EXPECT_EQ(-1, device_bytes_mismatch(fd, r.off, REGION_LEN, 0));
 	munmap(page, pg);
 	close(fd);
 }
@@ -485,25 +500,23 @@ TEST_F(device, ioctl_info_readonly_buffer_efault)
  */
 TEST_F(device, ioctl_rdonly_fd_resize_punch_ebadf)
 {
-	uint64_t seed = pattern_seed(__func__);
 	int wfd = open_dev(_metadata, O_RDWR | O_CLOEXEC);
-	off_t off = fill_region(_metadata, wfd, seed);
-	size_t size = device_size();
+	struct filled_region r = fill_region(_metadata, wfd, __func__);
 	struct mmapdemo_info info;
 	int fd, wofd;
 
 	fd = open_dev(_metadata, O_RDONLY | O_CLOEXEC);
-	EXPECT_EQ(-EBADF, device_resize(fd, size));
-	EXPECT_EQ(-EBADF, device_resize(fd, size - page_bytes()));
-	EXPECT_EQ(-EBADF, device_punch(fd, off, REGION_LEN));
-	expect_unchanged(_metadata, wfd, size, off, seed);
+	EXPECT_EQ(-EBADF, device_resize(fd, r.size));
+	EXPECT_EQ(-EBADF, device_resize(fd, r.size - page_bytes()));
+	EXPECT_EQ(-EBADF, device_punch(fd, r.off, REGION_LEN));
+	expect_unchanged(_metadata, wfd, &r);
 
 	EXPECT_EQ(0, device_info_read(fd, &info));
-	EXPECT_EQ(size, info.size);
+	EXPECT_EQ(r.size, info.size);
 
 	wofd = open_dev(_metadata, O_WRONLY | O_CLOEXEC);
 	EXPECT_EQ(0, device_info_read(wofd, &info));
-	EXPECT_EQ(size, info.size);
+	EXPECT_EQ(r.size, info.size);
 	close(wofd);
 	close(fd);
 	close(wfd);

@@ -52,12 +52,10 @@ TEST_F(device, private_read_sees_device_content)
 	off_t off = region(_metadata, 0);
 	uint64_t seed = pattern_seed(__func__);
 	char *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
-		    off);
+	p = fill_and_map(_metadata, fd, len, off, seed, PROT_READ | PROT_WRITE,
+			 MAP_PRIVATE);
 	EXPECT_EQ(-1, pattern_mismatch(p, len, seed));
 	munmap(p, len);
 
@@ -77,12 +75,10 @@ TEST_F(device, private_write_stays_private)
 	uint64_t seed = pattern_seed(__func__);
 	uint64_t mine = splitmix64(seed);
 	char *priv, *other_priv, *shared;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, off);
+	priv = fill_and_map(_metadata, fd, len, off, seed,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	other_priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
 			     MAP_PRIVATE, off);
 	shared = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
@@ -111,12 +107,10 @@ TEST_F(device, private_dontneed_shows_device_content_again)
 	uint64_t seed = pattern_seed(__func__);
 	uint64_t mine = splitmix64(seed), later = splitmix64(mine);
 	char *priv;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	priv = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE, off);
+	priv = fill_and_map(_metadata, fd, len, off, seed,
+			    PROT_READ | PROT_WRITE, MAP_PRIVATE);
 	pattern_fill(priv, len, mine);
 
 	/* The private copies no longer follow the device... */

@@ -62,10 +62,9 @@ TEST_F(device, procmaps_lists_device_path)
 	struct maps_entry e;
 	struct stat st;
 	void *p;
-	int fd;
+	int fd = self->fd;
 
 	ASSERT_EQ(0, stat(MMAPDEMO_DEVICE_PATH, &st));
-	fd = self->fd;
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    off);
 	find_line(_metadata, p, len, &e);
@@ -91,9 +90,8 @@ TEST_F(device, procmaps_shows_offset)
 	off_t off_far = (off_t)(4 * device_size() + 7 * page_bytes());
 	struct maps_entry e;
 	void *s, *p, *far;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	s = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		    off_s);
 	p = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
@@ -123,10 +121,9 @@ TEST_F(device, procmaps_shared_flag_s)
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	struct maps_entry e;
-	int fd, rofd;
+	int fd = self->fd, rofd;
 	void *rw, *ro;
 
-	fd = self->fd;
 	rofd = open_dev(_metadata, O_RDONLY);
 	rw = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_SHARED,
 		     off);
@@ -153,9 +150,8 @@ TEST_F(device, procmaps_private_flag_p)
 	off_t off = region(_metadata, 3);
 	struct maps_entry e;
 	void *rw, *ro;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	rw = map_dev(_metadata, fd, len, PROT_READ | PROT_WRITE, MAP_PRIVATE,
 		     off);
 	ro = map_dev(_metadata, fd, len, PROT_READ, MAP_PRIVATE, off);

@@ -166,15 +166,6 @@ static void expect_accerr(struct __test_metadata *_metadata, char *addr,
 	EXPECT_EQ((unsigned long)addr, r.fault_addr);
 }
 
-/* The pages at @off filled from @seed, then mapped with @prot. */
-static char *fill_and_map(struct __test_metadata *_metadata, int fd,
-			  size_t len, off_t off, uint64_t seed, int prot,
-			  int type)
-{
-	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
-	return map_dev(_metadata, fd, len, prot, type, off);
-}
-
 TEST_F(mapping, prot_none_access_segv)
 {
 	size_t len = NR_PAGES * page_bytes();

@@ -67,6 +67,30 @@ static unsigned char *buf_at(struct __test_metadata *_metadata, int fd,
 	return buf;
 }
 
+/* read() of @len bytes at @off: pattern_mismatch() of them with @seed. */
+static long read_mismatch(struct __test_metadata *_metadata, int fd,
+			  off_t off, size_t len, uint64_t seed)
+{
+	unsigned char *buf = buf_at(_metadata, fd, off, len);
+	long mismatch;
+
+	ASSERT_EQ((ssize_t)len, read(fd, buf, len));
+	mismatch = pattern_mismatch(buf, len, seed);
+	free(buf);
+	return mismatch;
+}
+
+/* write() of pattern @seed, @len bytes at @off. */
+static void write_pattern(struct __test_metadata *_metadata, int fd,
+			  off_t off, size_t len, uint64_t seed)
+{
+	unsigned char *buf = buf_at(_metadata, fd, off, len);
+
+	pattern_fill(buf, len, seed);
+	ASSERT_EQ((ssize_t)len, write(fd, buf, len));
+	free(buf);
+}
+
 DEVICE_FIXTURE(device)
 
 TEST_F(device, shared_write_seen_by_second_mapping)
@@ -109,9 +133,8 @@ TEST_F(device, shared_write_seen_by_other_process)
 	char offs[32], lens[32], seeds[32], out[512];
 	char *argv[] = { "exec_probe", "check", offs, lens, seeds, NULL };
 	char *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	p = map_shared(_metadata, fd, len, off);
 	pattern_fill(p, len, seed);
 
@@ -153,23 +176,17 @@ TEST_F(device, shared_write_seen_by_read)
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 2);
 	uint64_t seed = pattern_seed(__func__);
-	unsigned char *buf;
 	char *p;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	p = map_shared(_metadata, fd, len, off);
-	buf = buf_at(_metadata, fd, off, len);
-
 	pattern_fill(p, len, seed);
-	ASSERT_EQ((ssize_t)len, read(fd, buf, len));
-	EXPECT_EQ(-1, pattern_mismatch(buf, len, seed));
+	EXPECT_EQ(-1, read_mismatch(_metadata, fd, off, len, seed));
 
 	/* A second write to the same, already mapped pages shows too. */
 	pattern_fill(p, len, splitmix64(seed));
 	EXPECT_EQ(-1, device_pattern_mismatch(fd, len, off, splitmix64(seed)));
 
-	free(buf);
 	munmap(p, len);
 	close(fd);
 }
@@ -179,24 +196,19 @@ TEST_F(device, shared_write_syscall_seen_by_mappings)
 	size_t len = NR_PAGES * page_bytes();
 	off_t off = region(_metadata, 3);
 	uint64_t seed = pattern_seed(__func__);
-	unsigned char *buf;
 	char *a, *b;
-	int fd;
+	int fd = self->fd;
 
-	fd = self->fd;
 	a = map_shared(_metadata, fd, len, off);
 	b = map_shared(_metadata, fd, len, off);
 	/* a has PTEs already, b is faulted in only after the write. */
 	touch_read(a, len);
 
-	buf = buf_at(_metadata, fd, off, len);
-	pattern_fill(buf, len, seed);
-	ASSERT_EQ((ssize_t)len, write(fd, buf, len));
+	write_pattern(_metadata, fd, off, len, seed);
 
 	EXPECT_EQ(-1, pattern_mismatch(a, len, seed));
 	EXPECT_EQ(-1, pattern_mismatch(b, len, seed));
 
-	free(buf);
 	munmap(a, len);
 	munmap(b, len);
 	close(fd);

@@ -43,6 +43,18 @@ static inline void *map_dev(struct __test_metadata *_metadata, int fd,
 }
 
 /*
+ * Pattern @seed written into [@off, @off + @len) of the device, then that
+ * range mapped: a mapping whose content tells where it comes from.
+ */
+static inline char *fill_and_map(struct __test_metadata *_metadata, int fd,
+				 size_t len, off_t off, uint64_t seed,
+				 int prot, int flags)
+{
+	ASSERT_EQ(0, device_write_pattern(fd, len, off, seed));
+	return map_dev(_metadata, fd, len, prot, flags, off);
+}
+
+/*
  * mmap() of @fd in a fork_unprivileged(@memlock) child, where
  * RLIMIT_MEMLOCK applies (root's CAP_IPC_LOCK would lift it). The
  * child's exit code: 0 when it mapped, 20 + errno when mmap() failed,
